@@ -1,0 +1,284 @@
+"""Split a plain-text mail body into the new text, the quoted history and the signature.
+
+The scan is line by line with short, anchored patterns (no pattern is run over
+more than a few joined lines), so time grows linearly with the body size.
+"""
+from __future__ import annotations
+
+import re
+
+_MAX_HEADER_LINES = 3
+_MAX_SEPARATOR_CHARS = 120
+_MAX_ATTRIBUTION_CHARS = 300
+_WRAP_WIDTH = 60
+_MAX_SIGNATURE_LINES = 20
+_OUTLOOK_WINDOW = 9
+_LANGUAGE_SAMPLE = 20_000
+
+_SEPARATOR_PHRASES = frozenset(
+    (
+        "original message|original|message d'origine|ursprüngliche nachricht|"
+        "oprindelig besked|opprinnelig melding|ursprungligt meddelande|"
+        "alkuperäinen viesti|oorspronkelijk bericht|messaggio originale|"
+        "mensaje original|mensagem original|исходное сообщение|"
+        "forwarded message|message transféré|weitergeleitete nachricht|"
+        "원본 메시지|원본 메일|원본 메세지|전달된 메시지|전달된 메일|전달 메시지|"
+        "元のメッセージ|原始邮件|转发的邮件"
+    ).split("|")
+)
+_SEPARATOR_CHARS = "-=_ "
+_FORWARD_LINE = re.compile(
+    r"(begin forwarded message|forwarded message|전달된 메시지|전달된 메일)\s*:?", re.I
+)
+_RULE = re.compile(r"[-_=*\s]{4,}")
+
+_FROM_FIELDS = frozenset(
+    "from|보낸 사람|보낸사람|de|von|van|da|fra|från|od|от|lähettäjä|feladó|差出人|发件人|寄件者".split("|")
+)
+_OTHER_FIELDS = frozenset(
+    (
+        "sent|date|to|cc|bcc|subject|reply-to|보낸 날짜|보낸날짜|날짜|받는 사람|받는사람|"
+        "참조|숨은 참조|제목|envoyé|envoyé le|date de|à|a|cc|objet|sujet|copie à|message du|"
+        "gesendet|an|datum|betreff|kopie|verzonden|aan|onderwerp|inviato|oggetto|data|"
+        "dato|sendt|til|emne|kopi|skickat|ämne|lähetetty|vastaanottaja|aihe|"
+        "enviado|enviada|para|asunto|assunto|wysłano|temat|do|отправлено|кому|тема|"
+        "送信日時|宛先|件名|发送时间|收件人|主题"
+    ).split("|")
+)
+_SUBJECT_FIELDS = frozenset(
+    "subject|제목|objet|sujet|betreff|onderwerp|oggetto|emne|ämne|aihe|asunto|assunto|"
+    "temat|тема|件名|主题".split("|")
+)
+_FIELD = re.compile(r"[*\s]*([^\W\d][\w .'-]{0,18}?)\s*\*?\s*[:：]")
+
+_ATTRIBUTION_END = re.compile(
+    r"(wrote|writes|a écrit|schrieb|escreveu|escribió|ha scritto|schreef|"
+    r"napisał\(a\)|napisał|napisała|kirjoitti|skrev|написал\(а\)|написала|написал|"
+    r"írta|님이 작성|写道|寫道|が書きました)\s*[:：]?$",
+    re.I,
+)
+_ADDRESS_END = re.compile(r"[<(\[]\s*[^\s<>()\[\]]+@[^\s<>()\[\]]+\s*[>)\]]+\s*[:：]$")
+_DIGIT_OR_AT = re.compile(r"[\d@]")
+_DIGIT = re.compile(r"\d")
+_QUOTED_COLON = re.compile(r">\s*[:：]")
+
+_MOBILE_SIGNATURE = re.compile(
+    r"(sent from my(\s+[\w.'-]+){1,5}|sent from \w+(?=\s*<)|"
+    r"sent from (mail|outlook|yahoo mail|gmail|samsung[\w ]{0,20}|android|blackberry|protonmail)"
+    r"( for \w+)?( \d+)?|get outlook for \w+|"
+    r"envoyé (de|à partir de) (mon|outlook)[\w\s]{0,30}|gesendet von[\w\s]{0,30}|"
+    r"enviado desde mi[\w\s]{0,30}|inviato da[\w\s]{0,30}|"
+    r".{0,30}(iphone|ipad|galaxy|갤럭시|android|안드로이드|모바일|outlook|스마트폰|휴대폰)"
+    r"[\w ]{0,20}에서 (보냄|보냈습니다|발송)\.?)"
+    r"(\s*<[^<>\s]*>)?\s*",
+    re.I,
+)
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def split_reply(text: str) -> tuple[str, str, str]:
+    """Split a mail body into ``(new_text, quoted_text, signature)``.
+
+    The quoted history starts at the first reply or forward header ("On ...
+    wrote:", Gmail's Korean "...님이 작성:", Outlook's "-----Original Message-----"
+    or its From/Sent/To/Subject block in English, Korean and other languages,
+    "----- 전달된 메시지 -----", "Begin forwarded message:") or at the first
+    ``>``-quoted block. Text written between quoted blocks (inline or bottom
+    replies) stays in ``new_text``. The signature starts at a ``--`` line, a
+    mobile sign-off ("Sent from my iPhone", "iPhone에서 보냄") or a line of
+    underscores, when only a few lines follow it. All three are stripped of
+    surrounding blank space.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    new_lines, quoted_lines = _separate_quotes(lines)
+    sig_start = _signature_start(new_lines)
+    signature = new_lines[sig_start:] if sig_start is not None else []
+    body = new_lines[:sig_start] if sig_start is not None else new_lines
+    return _join(body), _join(quoted_lines), _join(signature)
+
+
+def detect_language(text: str) -> str:
+    """Return ``"ko"`` when Hangul is at least a fifth of the letters in ``text``, else ``"en"``."""
+    sample = text[:_LANGUAGE_SAMPLE]
+    hangul = len(_HANGUL.findall(sample))
+    letters = sum(1 for ch in sample if ch.isalpha())
+    return "ko" if letters and hangul / letters >= 0.2 else "en"
+
+
+def _join(lines: list[str]) -> str:
+    return "\n".join(lines).strip()
+
+
+def _separate_quotes(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Walk the lines once, sending history to the second list and the rest to the first."""
+    new_lines: list[str] = []
+    quoted: list[str] = []
+    i, n = 0, len(lines)
+    while i < n:
+        header = _header_length(lines, i)
+        if header:
+            start = _rule_before(lines, i, new_lines)
+            quoted.extend(new_lines[start:])
+            del new_lines[start:]
+            body = _skip_blank(lines, i + header)
+            if body < n and _is_quoted(lines[body]):
+                quoted.extend(lines[i:body])
+                i = body
+                continue
+            quoted.extend(lines[i:])
+            break
+        if _is_quoted(lines[i]):
+            i = _take_quoted_block(lines, i, quoted)
+            continue
+        new_lines.append(lines[i])
+        i += 1
+    return new_lines, quoted
+
+
+def _take_quoted_block(lines: list[str], i: int, quoted: list[str]) -> int:
+    """Move a run of ``>`` lines (with wrapped continuation lines) to ``quoted``."""
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        if _is_quoted(line) or (quoted and _continues_wrapped(quoted[-1], line)):
+            quoted.append(line)
+            i += 1
+        else:
+            break
+    return i
+
+
+def _continues_wrapped(previous: str, line: str) -> bool:
+    """True when ``line`` is the tail of a long quoted line that a mailer wrapped."""
+    return bool(line.strip()) and _is_quoted(previous) and _width(previous) >= _WRAP_WIDTH
+
+
+def _width(line: str) -> int:
+    return len(line) + sum(1 for ch in line if ch >= "\u1100")
+
+
+def _is_quoted(line: str) -> bool:
+    return line.lstrip(" \t").startswith(">")
+
+
+def _skip_blank(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+def _rule_before(lines: list[str], i: int, new_lines: list[str]) -> int:
+    """Index in ``new_lines`` where the header really starts: a rule line just above it counts."""
+    start = len(new_lines)
+    j = start - 1
+    while j >= 0 and start - j <= 3 and not new_lines[j].strip():
+        j -= 1
+    if j >= 0 and start - j <= 3 and _RULE.fullmatch(new_lines[j]):
+        return j
+    return start
+
+
+def _header_length(lines: list[str], i: int) -> int:
+    """Number of lines of the quote or forward header starting at line ``i`` (0 if none)."""
+    line = lines[i].strip()
+    if not line or line.startswith(">") or len(line) > _MAX_ATTRIBUTION_CHARS:
+        return 0
+    if _is_separator(line) or _FORWARD_LINE.fullmatch(line):
+        return 1
+    if _field_name(line) is not None:
+        return _outlook_block_length(lines, i)
+    return _attribution_length(lines, i)
+
+
+def _is_separator(line: str) -> bool:
+    """True for "-----Original Message-----", "----- 전달된 메시지 -----" and the like."""
+    if len(line) > _MAX_SEPARATOR_CHARS or not line.startswith("--"):
+        return False
+    return line.strip(_SEPARATOR_CHARS).lower() in _SEPARATOR_PHRASES
+
+
+def _field_name(line: str) -> str | None:
+    match = _FIELD.match(line)
+    if not match:
+        return None
+    name = match.group(1).strip().lower()
+    return name if name in _FROM_FIELDS or name in _OTHER_FIELDS else None
+
+
+def _outlook_block_length(lines: list[str], i: int) -> int:
+    """Length of a From/Sent/To/Subject block at ``i``: sender, subject and one more field."""
+    names: list[str] = []
+    end = i
+    gap = 0
+    for j in range(i, min(len(lines), i + _OUTLOOK_WINDOW)):
+        line = lines[j].strip()
+        name = _field_name(line) if line else None
+        if name is None:
+            gap += 1
+            if gap > 1 or not line:
+                break
+            continue
+        gap = 0
+        names.append(name)
+        end = j + 1
+    distinct = set(names)
+    if distinct & _FROM_FIELDS and distinct & _SUBJECT_FIELDS and len(distinct) >= 3:
+        return end - i
+    return 0
+
+
+def _attribution_length(lines: list[str], i: int) -> int:
+    """Length of an "On <date>, <name> wrote:" line, which mailers may wrap onto 2-3 lines.
+
+    A wrapped header must have a digit (its date) on its first line, and is not
+    taken when the same header could start on the next line instead.
+    """
+    parts: list[str] = []
+    for j in range(i, min(len(lines), i + _MAX_HEADER_LINES)):
+        part = lines[j].strip()
+        if not part or (parts and part.startswith(">") and not _QUOTED_COLON.fullmatch(part)):
+            break
+        parts.append(part)
+        joined = " ".join(parts).strip("- ")
+        if len(joined) > _MAX_ATTRIBUTION_CHARS:
+            break
+        if j > i and not _DIGIT.search(parts[0]):
+            break
+        if _is_attribution(joined, lines, j + 1):
+            return j - i + 1 if j == i or not _attribution_length(lines, i + 1) else 0
+    return 0
+
+
+def _is_attribution(joined: str, lines: list[str], after: int) -> bool:
+    tail = joined[-80:]
+    if _ADDRESS_END.search(tail):
+        return bool(_DIGIT.search(joined))
+    if not _ATTRIBUTION_END.search(tail):
+        return False
+    if _DIGIT_OR_AT.search(joined):
+        return True
+    following = _skip_blank(lines, after)
+    return following < len(lines) and _is_quoted(lines[following])
+
+
+def _signature_start(lines: list[str]) -> int | None:
+    """Index of the first signature line in ``lines``, or None when there is none."""
+    remaining = sum(1 for line in lines if line.strip())
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped:
+            remaining -= 1
+        if remaining <= _MAX_SIGNATURE_LINES and _starts_signature(line, stripped):
+            return i
+    return None
+
+
+def _starts_signature(line: str, stripped: str) -> bool:
+    if line.rstrip("\t") in ("--", "-- "):
+        return True
+    if len(stripped) >= 2 and set(stripped) == {"_"}:
+        return True
+    return (
+        0 < len(stripped) <= _MAX_SEPARATOR_CHARS
+        and _MOBILE_SIGNATURE.fullmatch(stripped) is not None
+    )
