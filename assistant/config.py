@@ -1,0 +1,391 @@
+"""Load config.toml once at start-up into frozen, validated dataclasses.
+
+Every error names the file, the key and the fix, e.g.
+``config.toml: mailboxes[0].port: expected an integer, got "abc"``.
+"""
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+import shlex
+import stat
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from assistant.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = "config.toml"
+TLS_MODES = ("ssl", "starttls", "none")
+LANGUAGES = ("ko", "en")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class Rep:
+    """The rep whose voice the drafts are written in."""
+
+    name: str
+    email: str
+    title: str = ""
+    company: str = ""
+    language: str = "ko"
+    signature: str = ""
+    phone: str = ""
+    timezone: str = "Asia/Seoul"
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One IMAP account to read and to write drafts into."""
+
+    name: str
+    host: str
+    username: str
+    port: int = 993
+    tls: str = "ssl"
+    password: str | None = field(default=None, repr=False)
+    password_env: str | None = None
+    password_command: str | None = None
+    folders: tuple[str, ...] = ("INBOX",)
+    drafts_folder: str | None = None
+    sent_folder: str | None = None
+    timeout: float = 30.0
+    allow_insecure: bool = False
+    max_message_bytes: int = 25 * 1024 * 1024
+
+    def resolve_password(self) -> str:
+        """Return the password from the environment, a command or the file (in that order)."""
+        where = f"mailboxes[{self.name}]"
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ConfigError(
+                    f"{where}.password_env: environment variable {self.password_env} is not set; "
+                    f"export it in the cron job's environment"
+                )
+            return value
+        if self.password_command:
+            try:
+                done = subprocess.run(
+                    shlex.split(self.password_command),
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise ConfigError(f"{where}.password_command: could not run it ({type(exc).__name__})") from None
+            if done.returncode != 0:
+                raise ConfigError(
+                    f"{where}.password_command: exited with status {done.returncode}; run it by hand to see why"
+                )
+            return done.stdout.rstrip("\n")
+        if self.password is not None:
+            return self.password
+        raise ConfigError(f"{where}: no password; set password_env or password_command")
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who is who, by mail domain."""
+
+    domains: tuple[str, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+    languages: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Drafting:
+    """When drafts are due and where user templates live."""
+
+    templates_dir: Path | None = None
+    daily_update_hour: int = 9
+    vendor_silence_business_days: int = 1
+    unconfirmed_horizon_business_days: int = 3
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Extra order-reference patterns: (kind, regular expression)."""
+
+    ref_patterns: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, validated."""
+
+    path: Path
+    rep: Rep
+    database_url: str
+    mailboxes: tuple[Mailbox, ...]
+    vendors: Parties
+    customers: Parties
+    drafting: Drafting
+    extraction: Extraction
+    lock_file: Path
+
+    def mailbox(self, name: str) -> Mailbox:
+        for box in self.mailboxes:
+            if box.name == name:
+                return box
+        raise ConfigError(f"{self.path.name}: no mailbox named {name!r}; known: {', '.join(b.name for b in self.mailboxes)}")
+
+
+class _Table:
+    """A TOML table with the path used in error messages; reads typed values."""
+
+    def __init__(self, file: str, path: str, data: dict[str, Any], known: tuple[str, ...]):
+        self.file, self.path, self.data = file, path, data
+        for key in data:
+            if key not in known:
+                hint = difflib.get_close_matches(key, known, n=1)
+                fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(known)}"
+                raise ConfigError(f"{self.where(key)}: unknown key; {fix}")
+
+    def where(self, key: str) -> str:
+        return f"{self.file}: {self.path + '.' if self.path else ''}{key}"
+
+    def fail(self, key: str, expected: str, value: Any) -> ConfigError:
+        shown = f'"{value}"' if isinstance(value, str) else repr(value)
+        return ConfigError(f"{self.where(key)}: expected {expected}, got {shown}")
+
+    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        if key not in self.data:
+            if required:
+                raise ConfigError(f"{self.where(key)}: missing; add {key} = \"...\"")
+            return default
+        value = self.data[key]
+        if not isinstance(value, str):
+            raise self.fail(key, "a string", value)
+        return value
+
+    def int(self, key: str, default: int, low: int | None = None, high: int | None = None) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, "an integer", value)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise self.fail(key, f"an integer from {low} to {high}", value)
+        return value
+
+    def float(self, key: str, default: float) -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise self.fail(key, "a positive number", value)
+        return float(value)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "true or false", value)
+        return value
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.data.get(key, default)
+        if value not in choices:
+            raise self.fail(key, " or ".join(f'"{c}"' for c in choices), value)
+        return value
+
+    def str_list(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.data.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(key, "a list of non-empty strings", value)
+        return tuple(value)
+
+    def str_map(self, key: str) -> dict[str, str]:
+        value = self.data.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise self.fail(key, "a table of strings", value)
+        return dict(value)
+
+    def table(self, key: str, known: tuple[str, ...]) -> _Table:
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "a table", value)
+        return _Table(self.file, f"{self.path + '.' if self.path else ''}{key}", value, known)
+
+
+_TOP = ("rep", "database", "mailboxes", "vendors", "customers", "drafts", "extraction", "state", "summary")
+_REP = ("name", "title", "company", "email", "language", "signature", "phone", "timezone")
+_MAILBOX = (
+    "name", "host", "port", "tls", "username", "password", "password_env", "password_command",
+    "folders", "drafts_folder", "sent_folder", "timeout", "allow_insecure", "max_message_bytes",
+)
+_PARTIES = ("domains", "names", "languages")
+_DRAFTS = ("templates_dir", "daily_update_hour", "vendor_silence_business_days", "unconfirmed_horizon_business_days")
+
+
+def config_path(explicit: str | None) -> Path:
+    """The file to load: ``--config``, else ``$ASSISTANT_CONFIG``, else ./config.toml."""
+    return Path(explicit or os.environ.get("ASSISTANT_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the configuration file at ``path``."""
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; copy the example config.toml there or pass --config PATH"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: not UTF-8 text; save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    top = _Table(name, "", data, _TOP)
+    base = path.resolve().parent
+    _warn_if_readable_by_others(path, data)
+    return Config(
+        path=path,
+        rep=_rep(top.table("rep", _REP)),
+        database_url=_database_url(top.table("database", ("url",)), base),
+        mailboxes=_mailboxes(top),
+        vendors=_parties(top.table("vendors", _PARTIES)),
+        customers=_parties(top.table("customers", _PARTIES)),
+        drafting=_drafting(top.table("drafts", _DRAFTS), base),
+        extraction=_extraction(top.table("extraction", ("ref_patterns",))),
+        lock_file=_lock_file(top.table("state", ("lock_file",)), base),
+    )
+
+
+def _rep(t: _Table) -> Rep:
+    timezone = t.str("timezone", "Asia/Seoul")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise t.fail("timezone", 'an IANA time zone such as "Asia/Seoul"', timezone) from None
+    email = t.str("email", required=True)
+    if "@" not in email:
+        raise t.fail("email", "an e-mail address", email)
+    return Rep(
+        name=t.str("name", required=True),
+        email=email.lower(),
+        title=t.str("title", ""),
+        company=t.str("company", ""),
+        language=t.choice("language", "ko", LANGUAGES),
+        signature=t.str("signature", ""),
+        phone=t.str("phone", ""),
+        timezone=timezone,
+    )
+
+
+def _database_url(t: _Table, base: Path) -> str:
+    url = t.str("url", "")
+    if not url:
+        return f"sqlite:///{base / 'assistant.db'}"
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        return f"sqlite:///{base / url[len('sqlite:///'):]}"
+    if not url.startswith(("sqlite:", "postgresql")):
+        raise t.fail("url", 'a "sqlite:///FILE" or "postgresql+psycopg://USER@HOST/DB" URL', url)
+    return url
+
+
+def _mailboxes(top: _Table) -> tuple[Mailbox, ...]:
+    entries = top.data.get("mailboxes", [])
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{top.file}: mailboxes: missing; add at least one [[mailboxes]] table")
+    boxes = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise top.fail(f"mailboxes[{i}]", "a table", entry)
+        boxes.append(_mailbox(_Table(top.file, f"mailboxes[{i}]", entry, _MAILBOX), i))
+    names = [b.name for b in boxes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{top.file}: mailboxes: names must be unique, got {names}")
+    return tuple(boxes)
+
+
+def _mailbox(t: _Table, index: int) -> Mailbox:
+    tls = t.choice("tls", "ssl", TLS_MODES)
+    host = t.str("host", required=True)
+    port = t.int("port", 993 if tls == "ssl" else 143, 1, 65535)
+    allow_insecure = t.bool("allow_insecure", False)
+    if tls == "none" and host not in LOOPBACK_HOSTS and not allow_insecure:
+        raise ConfigError(
+            f"{t.where('tls')}: \"none\" sends the password in clear to {host}; "
+            f"use \"ssl\" or \"starttls\", or set allow_insecure = true for this mailbox"
+        )
+    box = Mailbox(
+        name=t.str("name", f"mailbox{index}"),
+        host=host,
+        port=port,
+        tls=tls,
+        username=t.str("username", required=True),
+        password=t.str("password"),
+        password_env=t.str("password_env"),
+        password_command=t.str("password_command"),
+        folders=t.str_list("folders", ("INBOX",)),
+        drafts_folder=t.str("drafts_folder"),
+        sent_folder=t.str("sent_folder"),
+        timeout=t.float("timeout", 30.0),
+        allow_insecure=allow_insecure,
+        max_message_bytes=t.int("max_message_bytes", 25 * 1024 * 1024, 1024),
+    )
+    if box.password is not None and not (box.password_env or box.password_command):
+        log.warning("%s: password is written in the config file; prefer password_env or password_command", t.where("password"))
+    if not (box.password is not None or box.password_env or box.password_command):
+        raise ConfigError(f"{t.where('password_env')}: missing; set password_env (or password_command) for this mailbox")
+    if tls == "none" and host not in LOOPBACK_HOSTS:
+        log.warning("%s: TLS is off for %s; the password travels in clear", t.where("tls"), host)
+    return box
+
+
+def _parties(t: _Table) -> Parties:
+    domains = tuple(d.lower().lstrip("@") for d in t.str_list("domains"))
+    languages = t.str_map("languages")
+    for domain, lang in languages.items():
+        if lang not in LANGUAGES:
+            raise t.fail(f"languages.{domain}", '"ko" or "en"', lang)
+    return Parties(domains=domains, names=t.str_map("names"), languages=languages)
+
+
+def _drafting(t: _Table, base: Path) -> Drafting:
+    folder = t.str("templates_dir")
+    templates_dir = (base / folder) if folder else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        raise ConfigError(f"{t.where('templates_dir')}: {templates_dir} is not a folder; create it or remove the key")
+    return Drafting(
+        templates_dir=templates_dir,
+        daily_update_hour=t.int("daily_update_hour", 9, 0, 23),
+        vendor_silence_business_days=t.int("vendor_silence_business_days", 1, 1, 30),
+        unconfirmed_horizon_business_days=t.int("unconfirmed_horizon_business_days", 3, 0, 30),
+    )
+
+
+def _extraction(t: _Table) -> Extraction:
+    entries = t.data.get("ref_patterns", [])
+    if not isinstance(entries, list):
+        raise t.fail("ref_patterns", "a list of {kind, pattern} tables", entries)
+    patterns = []
+    for i, entry in enumerate(entries):
+        item = _Table(t.file, f"{t.path}.ref_patterns[{i}]", entry if isinstance(entry, dict) else {}, ("kind", "pattern"))
+        pattern = item.str("pattern", required=True)
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{item.where('pattern')}: not a valid regular expression ({exc})") from None
+        patterns.append((item.str("kind", "custom"), pattern))
+    return Extraction(ref_patterns=tuple(patterns))
+
+
+def _lock_file(t: _Table, base: Path) -> Path:
+    return base / t.str("lock_file", "assistant.lock")
+
+
+def _warn_if_readable_by_others(path: Path, data: dict[str, Any]) -> None:
+    has_password = any(isinstance(m, dict) and "password" in m for m in data.get("mailboxes", []) or [])
+    if has_password and path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("%s holds a password and is readable by other users; run: chmod 600 %s", path, path)

@@ -1,0 +1,102 @@
+"""Order references (PO, sales order, quote numbers) found in mail text.
+
+Normalisation: upper case; a prefix keyword followed by a separator and the
+number is joined without the separator (``S/O# 7712399`` -> ``SO7712399``,
+``발주번호: 4500012346`` -> ``PO4500012346``, ``Quote #2026-0350`` ->
+``Q2026-0350``).  A reference written with a hyphenated prefix stays as written
+(``PO-2026-0412``).  "Order No." / "오더번호" / "주문번호" are read as the
+customer's purchase order, so they normalise to ``PO``.
+
+Bare numbers are never references: phone numbers, amounts, dates, serial and
+part numbers, tracking numbers (unless configured through ``extra_patterns``).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from parsers.types import OrderRef
+
+# The number after a keyword: starts with a digit, may carry letters and inner
+# hyphens/slashes (``2026-0350``, ``4500012345``, ``77123-01``), at least 4 digits.
+_NUMBER = r"(?P<num>\d[0-9A-Z]*(?:-[0-9A-Z]+)*)"
+_END = r"(?![0-9A-Za-z]|[.,]\d)"
+_SEP = r"(?:\s*(?:No\.?|Number|Num\.?|Nr\.?|번호|#|:|：|\.)\s*)*\s*"
+# Words that are also ordinary English need an explicit separator ("order of 5000").
+_STRICT_SEP = r"\s*(?:No\.?|Number|Num\.?|Nr\.?|#|:)"
+_START = r"(?<![0-9A-Za-z])"
+
+_KEYWORDS = (
+    ("so", rf"{_START}(?:S\s*/\s*O|S\.\s?O\.?|SO|(?i:sales\s+order))"),
+    ("po", rf"{_START}(?:P\s*/\s*O|P\.\s?O\.?|PO|(?i:purchase\s+order)|(?i:order)(?={_STRICT_SEP})"
+           rf"|(?:발주|주문|오더)\s*(?:서\s*)?(?=번호|No))"),
+    ("quote", rf"{_START}(?:(?i:quotation|quote|qtn)(?={_STRICT_SEP}|\s*\d+-)|견적\s*(?:서\s*)?(?=번호|No)"
+              rf"|Q(?={_STRICT_SEP}))"),
+)
+_PREFIX = {"so": "SO", "po": "PO", "quote": "Q"}
+
+_KEYWORD_RES = tuple(
+    (kind, re.compile(rf"(?:{kw}){_SEP}{_NUMBER}{_END}")) for kind, kw in _KEYWORDS
+)
+# A reference already written with its prefix and a hyphen: PO-2026-0412, Q-2026-0345.
+_HYPHENATED_RE = re.compile(
+    rf"{_START}(?P<prefix>PO|SO|QT|Q)-(?P<num>\d[0-9A-Z]*(?:-[0-9A-Z]+)*){_END}", re.IGNORECASE
+)
+_HYPHEN_KIND = {"PO": "po", "SO": "so", "Q": "quote", "QT": "quote"}
+# A list continuing a keyword reference: "PO# 4500012345, 4500012346 및 4500012347".
+_CONTINUATION_RE = re.compile(rf"\s*(?:,|/|&|and|및|과|와)\s*(?P<num>\d{{6,}}){_END}")
+_DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
+
+
+def _plausible(number: str) -> bool:
+    """A keyword's number: enough digits and not a calendar date."""
+    return sum(c.isdigit() for c in number) >= 4 and not _DATE_RE.fullmatch(number)
+
+
+@lru_cache(maxsize=32)
+def _compile_extra(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((kind, re.compile(rx)) for kind, rx in patterns)
+
+
+def find_refs(text: str, extra_patterns: tuple[tuple[str, str], ...] = ()) -> list[OrderRef]:
+    """Order references in ``text``, deduplicated by value, in order of first appearance.
+
+    ``extra_patterns`` are ``(kind, regex)`` pairs from the configuration; the value
+    of a match is its first group (or the whole match), upper-cased.
+    """
+    if not text:
+        return []
+    found: list[tuple[int, OrderRef]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, ref: OrderRef) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        taken.append((start, end))
+        found.append((start, ref))
+
+    for kind, rx in _compile_extra(extra_patterns):
+        for m in rx.finditer(text):
+            value = (m.group(1) if rx.groups else m.group(0)).upper()
+            add(m.start(), m.end(), OrderRef(kind, value, m.group(0)))
+    for m in _HYPHENATED_RE.finditer(text):
+        value = m.group(0).upper()
+        add(m.start(), m.end(), OrderRef(_HYPHEN_KIND[m.group("prefix").upper()], value, m.group(0)))
+    for kind, rx in _KEYWORD_RES:
+        for m in rx.finditer(text):
+            number = m.group("num").upper()
+            if not _plausible(number):
+                continue
+            add(m.start(), m.end(), OrderRef(kind, _PREFIX[kind] + number, m.group(0)))
+            pos = m.end()
+            while (c := _CONTINUATION_RE.match(text, pos)) is not None:
+                add(c.start("num"), c.end(), OrderRef(kind, _PREFIX[kind] + c.group("num"), c.group("num")))
+                pos = c.end()
+    found.sort(key=lambda item: item[0])
+    seen: set[str] = set()
+    refs = []
+    for _, ref in found:
+        if ref.value not in seen:
+            seen.add(ref.value)
+            refs.append(ref)
+    return refs
