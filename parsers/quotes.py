@@ -6,6 +6,7 @@ more than a few joined lines), so time grows linearly with the body size.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _MAX_HEADER_LINES = 3
 _MAX_SEPARATOR_CHARS = 120
@@ -60,6 +61,7 @@ _ATTRIBUTION_END = re.compile(
 _ADDRESS_END = re.compile(r"[<(\[]\s*[^\s<>()\[\]]+@[^\s<>()\[\]]+\s*[>)\]]+\s*[:：]$")
 _DIGIT_OR_AT = re.compile(r"[\d@]")
 _DIGIT = re.compile(r"\d")
+_LEAD = re.compile(r"(on|le|am|em|el|il|op|w dniu|dnia|in data|den|på|\d)\b", re.I)
 _QUOTED_COLON = re.compile(r">\s*[:：]")
 
 _MOBILE_SIGNATURE = re.compile(
@@ -197,6 +199,7 @@ def _is_separator(line: str) -> bool:
     return line.strip(_SEPARATOR_CHARS).lower() in _SEPARATOR_PHRASES
 
 
+@lru_cache(maxsize=4096)
 def _field_name(line: str) -> str | None:
     match = _FIELD.match(line)
     if not match:
@@ -227,11 +230,12 @@ def _outlook_block_length(lines: list[str], i: int) -> int:
     return 0
 
 
-def _attribution_length(lines: list[str], i: int) -> int:
+def _attribution_length(lines: list[str], i: int, undated: bool = True) -> int:
     """Length of an "On <date>, <name> wrote:" line, which mailers may wrap onto 2-3 lines.
 
     A wrapped header must have a digit (its date) on its first line, and is not
-    taken when the same header could start on the next line instead.
+    taken when a dated header could start on the next line instead. ``undated``
+    allows "Name wrote:" without date or address when a ``>`` block follows.
     """
     parts: list[str] = []
     for j in range(i, min(len(lines), i + _MAX_HEADER_LINES)):
@@ -244,12 +248,21 @@ def _attribution_length(lines: list[str], i: int) -> int:
             break
         if j > i and not _DIGIT.search(parts[0]):
             break
-        if _is_attribution(joined, lines, j + 1):
-            return j - i + 1 if j == i or not _attribution_length(lines, i + 1) else 0
+        if _may_end_attribution(joined) and _is_attribution(joined, lines, j + 1, undated):
+            return j - i + 1 if j == i or not _header_starts_at(lines, i + 1) else 0
     return 0
 
 
-def _is_attribution(joined: str, lines: list[str], after: int) -> bool:
+def _may_end_attribution(joined: str) -> bool:
+    return joined[-1:] in (":", "：") or joined[-5:].lower() == "wrote"
+
+
+def _header_starts_at(lines: list[str], i: int) -> bool:
+    """True when line ``i`` on its own opens a dated "On ... wrote:" header."""
+    return bool(_LEAD.match(lines[i].strip())) and _attribution_length(lines, i, False) > 0
+
+
+def _is_attribution(joined: str, lines: list[str], after: int, undated: bool) -> bool:
     tail = joined[-80:]
     if _ADDRESS_END.search(tail):
         return bool(_DIGIT.search(joined))
@@ -257,6 +270,8 @@ def _is_attribution(joined: str, lines: list[str], after: int) -> bool:
         return False
     if _DIGIT_OR_AT.search(joined):
         return True
+    if not undated:
+        return False
     following = _skip_blank(lines, after)
     return following < len(lines) and _is_quoted(lines[following])
 
