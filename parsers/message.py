@@ -12,6 +12,7 @@ import base64
 import binascii
 import codecs
 import html
+import logging
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from email.message import Message
@@ -52,6 +53,8 @@ _SPACE = re.compile(r"\s+")
 _UTC_UNKNOWN_ZONE = re.compile(r"-0000\b")
 _HTML_CONFIG = ParserConfig(table_cell_separator=" | ")
 _TAG = re.compile(r"<[^<>]*>")
+
+logging.getLogger("mailparser").addHandler(logging.NullHandler())
 
 
 def parse_message(
@@ -254,12 +257,15 @@ def _salvage_headers(result: ParsedMessage, raw: bytes) -> None:
 # ---------------------------------------------------------------- charsets
 
 
-def _codec(charset: str) -> str | None:
-    """The Python codec for a declared charset, or None when it is unknown."""
+def _charset_name(charset: str) -> str:
     name = charset.strip().strip("\"'").lower()
     if name in _KOREAN_CHARSETS:
         return "cp949"
-    name = _CHARSET_ALIASES.get(name, name)
+    return _CHARSET_ALIASES.get(name, name)
+
+
+def _codec(name: str) -> str | None:
+    """The Python codec for a normalised charset name, or None when it is unknown."""
     if name in _GUESS_CHARSETS:
         return None
     try:
@@ -270,9 +276,10 @@ def _codec(charset: str) -> str | None:
 
 def _decode_bytes(data: bytes, charset: str, defects: list[str] | None = None) -> str:
     """Decode with the declared charset (Korean names as CP949), guessing when it is unknown."""
-    codec = _codec(charset)
+    name = _charset_name(charset)
+    codec = _codec(name)
     if codec is None:
-        if charset.strip().lower() not in _GUESS_CHARSETS and defects is not None:
+        if name not in _GUESS_CHARSETS and defects is not None:
             defects.append(f"bad charset {charset[:40]!r}")
         return _guess_decode(data)
     try:
