@@ -30,6 +30,7 @@ from parsers.types import Address, ParsedMessage
 
 MAX_TEXT_CHARS = 200_000
 _MAX_HTML_CHARS = 1_000_000
+_MAX_BYTES_PER_CHAR = 4
 _MAX_ERROR_CHARS = 200
 _EARLIEST_YEAR = 1990
 _FUTURE_SLACK = timedelta(days=2)
@@ -53,6 +54,7 @@ _SPACE = re.compile(r"\s+")
 _UTC_UNKNOWN_ZONE = re.compile(r"-0000\b")
 _HTML_CONFIG = ParserConfig(table_cell_separator=" | ")
 _TAG = re.compile(r"<[^<>]*>")
+_BLANK_RUN = re.compile(r"\n{3,}")
 
 logging.getLogger("mailparser").addHandler(logging.NullHandler())
 
@@ -344,13 +346,14 @@ def _is_attachment(part: Message) -> bool:
     if part.get_content_maintype() == "message":
         return True
     disposition = str(part.get("content-disposition", "")).split(";", 1)[0].strip().lower()
-    return disposition == "attachment" or bool(part.get_param("name")) or bool(part.get_filename())
+    return disposition == "attachment" or bool(part.get_filename())
 
 
 def _part_text(part: Message, defects: list[str]) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
+    payload = payload[: MAX_TEXT_CHARS * _MAX_BYTES_PER_CHAR]
     charset = part.get_param("charset")
     return _decode_bytes(payload, str(charset) if isinstance(charset, str) else "", defects)
 
@@ -361,7 +364,9 @@ def _html_to_text(markup: str, defects: list[str]) -> str:
         markup = markup[:_MAX_HTML_CHARS]
         defects.append(f"truncated html to {_MAX_HTML_CHARS} chars")
     try:
-        return get_text(markup, _HTML_CONFIG)
+        text = get_text(markup, _HTML_CONFIG)
     except Exception:  # noqa: BLE001 - lxml rejects some documents; fall back to tag stripping
         defects.append("html fallback")
-        return html.unescape(_TAG.sub(" ", markup))
+        text = html.unescape(_TAG.sub(" ", markup))
+    lines = "\n".join(line.rstrip() for line in text.splitlines())
+    return _BLANK_RUN.sub("\n\n", lines)

@@ -219,6 +219,19 @@ def test_html_only_message_is_converted() -> None:
     assert "<" not in parsed.text
 
 
+def test_html_reply_is_split_and_lines_are_trimmed() -> None:
+    markup = (
+        "<div>Thanks, ETA is 12/16.</div><div class='gmail_quote'>"
+        "<div>On Tue, Dec 1, 2026 at 9:12 AM Kim &lt;k@x.com&gt; wrote:</div>"
+        "<blockquote><table><tr><td>PO-4512</td><td>when?</td></tr></table></blockquote></div>"
+    )
+    parsed = parse_message(build({"Content-Type": "text/html; charset=utf-8"}, markup))
+    assert parsed.new_text == "Thanks, ETA is 12/16."
+    assert parsed.quoted_text.startswith("On Tue, Dec 1, 2026 at 9:12 AM Kim <k@x.com> wrote:")
+    assert "when?" in parsed.quoted_text
+    assert all(line == line.rstrip() for line in parsed.text.splitlines())
+
+
 def multipart(*parts: tuple[str, bytes], subtype: str = "mixed") -> bytes:
     boundary = "==b=="
     head = build({"Content-Type": f'multipart/{subtype}; boundary="{boundary}"'}, b"")
