@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Iterable
 
 from parsers.types import OrderRef
 
@@ -58,30 +59,25 @@ def _compile_extra(patterns: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re
     return tuple((kind, re.compile(rx)) for kind, rx in patterns)
 
 
-def find_refs(text: str, extra_patterns: tuple[tuple[str, str], ...] = ()) -> list[OrderRef]:
-    """Order references in ``text``, deduplicated by value, in order of first appearance.
+def find_ref_spans(text: str, extra_patterns: tuple[tuple[str, str], ...] = ()) -> list[tuple[int, int, OrderRef]]:
+    """Every reference occurrence as ``(start, end, ref)``, non-overlapping, sorted by start.
 
     ``extra_patterns`` are ``(kind, regex)`` pairs from the configuration; the value
-    of a match is its first group (or the whole match), upper-cased.
+    of a match is its first group (or the whole match), upper-cased.  They win over
+    the built-in patterns where both match.
     """
-    if not text:
-        return []
-    found: list[tuple[int, OrderRef]] = []
-    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, int, OrderRef]] = []
 
     def add(start: int, end: int, ref: OrderRef) -> None:
-        if any(s < end and start < e for s, e in taken):
-            return
-        taken.append((start, end))
-        found.append((start, ref))
+        if not any(s < end and start < e for s, e, _ in found):
+            found.append((start, end, ref))
 
     for kind, rx in _compile_extra(extra_patterns):
         for m in rx.finditer(text):
             value = (m.group(1) if rx.groups else m.group(0)).upper()
             add(m.start(), m.end(), OrderRef(kind, value, m.group(0)))
     for m in _HYPHENATED_RE.finditer(text):
-        value = m.group(0).upper()
-        add(m.start(), m.end(), OrderRef(_HYPHEN_KIND[m.group("prefix").upper()], value, m.group(0)))
+        add(m.start(), m.end(), OrderRef(_HYPHEN_KIND[m.group("prefix").upper()], m.group(0).upper(), m.group(0)))
     for kind, rx in _KEYWORD_RES:
         for m in rx.finditer(text):
             number = m.group("num").upper()
@@ -93,10 +89,24 @@ def find_refs(text: str, extra_patterns: tuple[tuple[str, str], ...] = ()) -> li
                 add(c.start("num"), c.end(), OrderRef(kind, _PREFIX[kind] + c.group("num"), c.group("num")))
                 pos = c.end()
     found.sort(key=lambda item: item[0])
+    return found
+
+
+def find_refs(text: str, extra_patterns: tuple[tuple[str, str], ...] = ()) -> list[OrderRef]:
+    """Order references in ``text``, deduplicated by value, in order of first appearance.
+
+    ``extra_patterns`` are ``(kind, regex)`` pairs from the configuration (tracking
+    numbers, customer-specific order numbers).
+    """
+    return dedupe(ref for _, _, ref in find_ref_spans(text or "", extra_patterns))
+
+
+def dedupe(refs: Iterable[OrderRef]) -> list[OrderRef]:
+    """``refs`` without repeated values, first appearance kept."""
     seen: set[str] = set()
-    refs = []
-    for _, ref in found:
+    out = []
+    for ref in refs:
         if ref.value not in seen:
             seen.add(ref.value)
-            refs.append(ref)
-    return refs
+            out.append(ref)
+    return out

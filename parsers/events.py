@@ -1,0 +1,270 @@
+"""What happened, sentence by sentence: event cues, hedging, negation, questions.
+
+``analyse_sentence`` reads one sentence (Korean or English business mail) and
+reports which events it asserts after removing negated phrases ("지연 없습니다",
+"not yet confirmed") and dropping assertions made in questions ("확정인가요?").
+``decide_event`` turns the cues of a message into one event with the precedence
+delivered > shipped > delay > confirmed > eta > stock_check > quote_request >
+inquiry > other.  ``find_reason`` pulls a short stated cause ("본사 재고 부족",
+"stock shortage") out of a sentence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+PRECEDENCE = ("delivered", "shipped", "delay", "confirmed", "eta", "stock_check", "quote_request", "inquiry")
+
+_I = re.IGNORECASE
+
+
+def _rx(*parts: str) -> re.Pattern:
+    return re.compile("|".join(parts), _I)
+
+
+# Phrases removed before the positive cues are looked for.  Each turns a cue word
+# into its opposite ("지연 없이" is not a delay) or into boilerplate.
+_NOT_DELAYED = _rx(
+    r"(?:지연|늦어지|늦춰지|연기되|밀리)(?:지|는\s*일은?|될\s*일은?)?\s*(?:은|는|이|도|사항은?|\s)*(?:없|아니|않)",
+    r"(?:차질|변동|변경|문제|이슈)\s*(?:사항)?\s*(?:은|는|이|가|도)?\s*(?:전혀\s*)?없",
+    r"(?:예정|일정|계획)\s*대로", r"정상\s*(?:적으로)?\s*(?:진행|입고|출고|납품|처리)",
+    r"\b(?:not|n't|never)\s+(?:be\s+|been\s+|being\s+|expect(?:ing)?\s+(?:any\s+)?)?(?:delayed|late|postponed|affected|delays?)\b",
+    r"\bno\s+(?:further\s+|more\s+|other\s+)?(?:delays?|changes?|slip(?:page)?|impact|issues?)\b",
+    r"\bwithout\s+(?:any\s+)?delay", r"\bon\s+(?:schedule|track|time)\b", r"\bas\s+(?:planned|scheduled|promised)\b",
+    r"\bunchanged\b", r"\bremains?\s+(?:the\s+same|unchanged)",
+)
+_NOT_CONFIRMED = _rx(
+    r"미\s*확정", r"아직\s*(?:\S+\s*){0,3}?확정",
+    r"(?:확정|컨펌|확약)\s*(?:은|는|이|된\s*(?:것은|건|게)|된\s*바|이\s*된\s*것은)?\s*"
+    r"(?:아니|아님|안\s*되|않|못|전|되지|되면|이\s*되면|되는\s*대로|되어야|시|후|나면|나는\s*대로|받는\s*대로|여부|요청|부탁|필요|예정)",
+    r"\b(?:not|n't)\s+(?:yet\s+)?(?:been\s+|be\s+)?(?:confirmed|committed|firm|final)",
+    r"\bunconfirmed\b", r"\bto\s+be\s+confirmed\b", r"\bTB[CD]\b", r"\bpending\s+(?:\w+\s+)?confirmation\b",
+    r"\bawaiting\s+(?:\w+\s+)?confirmation\b", r"\b(?:once|when|until|after|if|as\s+soon\s+as)\s+(?:\w+\s+){0,4}?confirm(?:ed|s|ation)?\b",
+    r"\bwill\s+(?:be\s+)?confirm(?:ed)?\b", r"\bconfirm(?:ed)?\s+(?:later|soon|shortly|separately)\b",
+    r"\b(?:please|kindly|pls)\s+(?:\w+\s+)?confirm\b", r"\b(?:can|could|would)\s+you\s+(?:\w+\s+)?confirm\b",
+    r"\bconfirm(?:ation)?\s+(?:of|on)\s+(?:the\s+)?(?:receipt|PO|order)", r"\border\s+confirmation\b",
+)
+_NOT_DELIVERED = _rx(
+    r"(?:입고|도착|납품|배송|수령)\s*(?:이|가|는|은)?\s*(?:되지|하지|안|못|않|전)",
+    r"아직\s*(?:\S+\s*){0,2}?(?:안|못)\s*\S*",
+    r"\b(?:not|n't|never)\s+(?:yet\s+)?(?:been\s+)?(?:arrived|received|delivered|got(?:ten)?|come)\b",
+    # Receiving an order or a mail is not receiving goods.
+    r"(?:PO|P/O|발주\S*|주문\S*|메일|이메일|견적\S*|요청\S*|문의\S*|회신\S*|연락\S*)\s*(?:은|는|을|를)?\s*(?:잘\s*)?(?:받았|수령|접수)\S*",
+    r"\breceived\s+(?:your|the|our)\s+(?:\w+\s+)?(?:PO|P\.O\.|purchase\s+order|order|e-?mail|mail|message|quote|request|inquiry|note)\b",
+    r"\b(?:thank\s+you|thanks)\s+for\s+(?:\w+\s+){0,3}",
+)
+_NOT_SHIPPED = _rx(
+    r"(?:출고|발송|출하|선적)\s*(?:이|가|는|은)?\s*(?:되지|하지|안|못|않|전)",
+    r"\b(?:not|n't)\s+(?:yet\s+)?(?:been\s+)?(?:shipped|dispatched|sent)\b",
+)
+_BOILERPLATE = _rx(
+    r"(?:문의\s*사항|궁금하신\s*(?:점|사항)|추가\s*(?:문의|요청|질문)|질문|문의)\S*\s*(?:이|가)?\s*(?:있으시면|있으면|있으실\s*경우|주시면)[^\n]*",
+    r"\b(?:please\s+)?let\s+(?:me|us)\s+know\s+if\b[^\n]*", r"\b(?:if|should)\s+you\s+(?:have|need)\s+any\b[^\n]*",
+    r"\bfeel\s+free\s+to\b[^\n]*", r"\bdon'?t\s+hesitate\b[^\n]*", r"\bhope\s+(?:this|you)\b[^\n]*",
+)
+_MASKS = (_BOILERPLATE, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
+
+_CUES = {
+    "delivered": _rx(
+        r"(?:입고|도착|납품|배송|수령|설치|인수)\s*(?:가|이|는)?\s*(?:완료|되었|됐|되어\s*있|하였|했|처리\s*(?:되었|됐|했|완료))",
+        r"(?:잘|무사히|정상\s*(?:적으로)?)\s*(?:받았|수령|도착)", r"물건\s*(?:을|은)?\s*받았", r"들어왔습니다|들어왔어요",
+        r"\b(?:has|have|had|was|were|got)\s+(?:just\s+)?(?:been\s+)?(?:delivered|received)\b", r"\barrived\b",
+        r"\bdelivered\s+(?:today|yesterday|this\s+morning|this\s+afternoon|on|to)\b", r"\b(?:we|i)\s+(?:have\s+)?received\b",
+        r"\bdelivery\s+(?:is\s+|was\s+|has\s+been\s+)?complete", r"\bsigned\s+for\b", r"\bPOD\b",
+    ),
+    "shipped": _rx(
+        r"(?:출고|발송|출하|선적)\s*(?:가|이|는)?\s*(?:완료|되었|됐|하였|했|처리\s*(?:되었|됐|했|완료)|시작)",
+        r"(?:송장|운송장|인보이스\s*번호|트래킹)\s*(?:번호)?", r"배송\s*중", r"(?:택배|화물)\s*(?:로|편으로)?\s*(?:발송|보냈|보내드렸)",
+        r"보내드렸", r"\b(?:has|have|was|were|got)\s+(?:just\s+)?(?:been\s+)?(?:shipped|dispatched|sent\s+out|picked\s+up)\b",
+        r"\bshipped\s+(?:today|yesterday|this|out|on|via|from)\b", r"\b(?:we|it|they|order|units?|items?|goods)\s+shipped\b",
+        r"\b(?:tracking|waybill|AWB|B/L)\s*(?:no\.?|number|#|info)?\b", r"\bout\s+for\s+delivery\b", r"\bin\s+transit\b",
+        r"\bon\s+(?:its|their)\s+way\b",
+    ),
+    "delay": _rx(
+        r"지연", r"늦어", r"늦춰", r"늦게", r"연기", r"밀렸|밀려|밀리게|밀릴", r"미뤄|미루어", r"재고\s*(?:가|이)?\s*부족",
+        r"결품", r"백\s*오더", r"수급\s*(?:이|가)?\s*(?:어렵|불안|문제|차질|지연|이슈)", r"차질",
+        r"(?:납기|일정|입고일|납품일|출고일|도착일)\s*(?:가|이|를|을)?\s*(?:\S+\s*)?(?:변경|조정)", r"변경된\s*(?:납기|일정)",
+        r"\bdelay(?:s|ed|ing)?\b", r"\blate\b", r"\blater\s+than\s+(?:planned|expected|promised)",
+        r"\bback\s*-?\s*order(?:s|ed)?\b", r"\bslip(?:ped|s|page)?\b", r"\bpushed\s+(?:out|back)\b", r"\bpostpone[ds]?\b",
+        r"\bshortage\b", r"\brescheduled\b", r"\brevised\s+(?:ETA|delivery|ship)", r"\bnew\s+(?:ETA|delivery\s+date|ship\s+date)\b",
+        r"\bmoved\s+(?:out|back)\b",
+    ),
+    "confirmed": _rx(
+        r"확정", r"컨펌", r"확약", r"\bconfirmed\b", r"\bcommit(?:ted|ment)?\b", r"\bfirm\b", r"\bguaranteed?\b",
+        r"\b(?:can|hereby)\s+confirm\b", r"\bconfirm(?:ing)?\s+(?:that|the\s+(?:ETA|delivery|ship))", r"\b(?:i|we)\s+confirm\b",
+    ),
+    "eta": _rx(
+        r"예정", r"예상", r"가능", r"소요", r"걸릴|걸립", r"리드\s*타임", r"납기", r"(?:입고|도착|출고|납품|배송|발송)\s*(?:될|할|됩|합|드리)",
+        r"들어올|들어옵|들어갈|들어갑", r"\bETA\b", r"\bexpect(?:ed|ing)?\b", r"\bestimated?\b", r"\bscheduled\b", r"\bplanned\b",
+        r"\b(?:will|should|would|shall)\s+(?:\w+\s+)?(?:be\s+)?(?:arrive|ship|deliver|land|reach|dispatch)",
+        r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b",
+    ),
+    "stock_check": _rx(
+        r"재고", r"보유\s*(?:수량|여부|중|하고)", r"\b(?:in|out\s+of)\s+stock\b", r"\bstock\b", r"\binventory\b",
+        r"\bavailability\b", r"\bavailable\s+(?:stock|units|qty|quantity)\b",
+    ),
+    "quote_request": _rx(
+        r"견적\S*\s*(?:\S+\s*){0,2}?(?:부탁|요청|주시|주세요|주실|받아\s*볼|받을\s*수|바랍니다|필요|가능할까|문의)",
+        r"\bRFQ\b", r"\brequest(?:ing)?\s+(?:for\s+)?(?:a\s+|an\s+)?(?:\w+\s+)?(?:quote|quotation|pricing)\b",
+        r"\b(?:please|pls|kindly|can\s+you|could\s+you)\s+(?:\w+\s+)?quote\b",
+        r"\b(?:send|provide|need|share|get)\s+(?:me\s+|us\s+)?(?:a\s+|an\s+|your\s+|the\s+)?(?:\w+\s+)?(?:quote|quotation|pricing)\b",
+    ),
+    "inquiry": _rx(
+        r"언제", r"어떻게\s*(?:되|진행)", r"진행\s*(?:상황|사항)", r"확인\s*(?:부탁|요청|해\s*주|좀|바랍)", r"알려\s*주", r"회신\s*(?:부탁|주|바랍)",
+        r"답변\s*(?:부탁|주|바랍)", r"공유\s*(?:부탁|해\s*주)", r"궁금", r"급합니다|급해요|급한\s*건", r"아직", r"업데이트\s*(?:부탁|주)",
+        r"\bany\s+(?:update|news|progress)", r"\bstatus\b", r"\bwhen\s+(?:will|can|do|does|is|are|should|would)\b",
+        r"\b(?:please|kindly|pls)\s+(?:advise|confirm|let\s+(?:me|us)\s+know|update|check|share)\b",
+        r"\b(?:could|can|would)\s+you\b", r"\bfollow(?:ing)?\s*-?\s*up\b", r"\bstill\s+(?:waiting|haven'?t|have\s+not|not)\b",
+        r"\burgent(?:ly)?\b", r"\bwhere\s+(?:is|are)\b",
+    ),
+}
+
+_QUESTION = re.compile(
+    r"[?？]\s*\)?\s*$|(?:나요|까요|가요|는지요|은지요|ㄴ지요|습니까|니까|는지|을지|인지|던가요|죠|지요|ㄹ까)\s*[.~]*\s*$"
+    r"|^\s*(?:when|what|where|is|are|can|could|will|would|do|does|did|has|have|any)\b",
+    _I,
+)
+_HEDGE = _rx(
+    r"예상", r"잠정", r"아마", r"것\s*같", r"듯", r"가능성", r"추정", r"대략", r"희망", r"\btentative(?:ly)?\b",
+    r"\bprovisional(?:ly)?\b", r"\bhopefully\b", r"\bprobably\b", r"\blikely\b", r"\bpossibly\b", r"\bmay\b", r"\bmight\b",
+    r"\bestimated?\b", r"\bexpected\b", r"\bapprox(?:imately|\.)?\b", r"\btry\s+to\b", r"\baim(?:ing)?\s+(?:for|to)\b",
+    r"\bshould\s+be\b", r"\bif\s+all\s+goes\b", r"\bbest\s+effort\b",
+)
+_DELIVERY = _rx(
+    r"입고", r"납품", r"도착", r"출고", r"배송", r"발송", r"납기", r"출하", r"선적", r"들어오|들어와|들어갑|들어갈|들어올", r"받아\s*보실|받으실|수령",
+    r"리드\s*타임", r"설치", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\blead\s*-?\s*time", r"\bdispatch", r"\breceive",
+    r"\bin\s+stock\b", r"\bon\s+site\b", r"\bland(?:s|ing)?\b",
+)
+_NEED = _rx(
+    r"까지\s*(?:는|은|도)?\s*(?:꼭|반드시|무조건|필히|최소한)?\s*(?:\S+\s*){0,2}?"
+    r"(?:필요|있어야|받아야|들어와야|되어야|돼야|해야|해\s*주셔야|부탁|주셔야|맞춰|가능할까|가능한지|가능하신지|받을\s*수)",
+    r"늦어도", r"마감", r"필요합니다|필요해요|필요한데|필요하니|필요하오니", r"오픈\s*(?:일정|예정)|개통|가동\s*(?:일정|예정)",
+    r"\bneed(?:ed|s)?\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\brequired\s+(?:\w+\s+)?(?:by|before)\b", r"\bno\s+later\s+than\b",
+    r"\bdeadline\b", r"\bat\s+the\s+latest\b", r"\bmust\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\bhave\s+to\s+(?:\w+\s+){0,4}?by\b",
+    r"\bin\s+time\s+for\b", r"\bgo-?\s*live\b", r"\bhas\s+to\s+(?:\w+\s+){0,4}?by\b",
+)
+
+# Stated causes.  A phrase with a connector ("due to X", "X로 인해") wins; else a cause keyword.
+_REASON_EN = re.compile(
+    r"\b(?:due\s+to|because\s+of|owing\s+to|caused\s+by|as\s+a\s+result\s+of|on\s+account\s+of)\s+(?:the\s+|a\s+|an\s+|some\s+)?"
+    r"(?P<reason>[^.,;:\n()]+?)(?=\s*[.,;:\n()]|\s+(?:and|so|which|we|the\s+new|until|from|to|by|on)\b|$)",
+    _I,
+)
+_CAUSE_KO = (
+    r"(?:재고|부품|자재|원자재|칩|반도체|물량|메모리|패널)\s*(?:가|이)?\s*(?:부족|소진|수급|공급|확보)\s*(?:문제|이슈|차질|지연|불안|난)?",
+    r"수급\s*(?:문제|이슈|차질|지연|불안|난)", r"(?:공급|생산|제조|선적|출하|통관|운송|배송|물류|항공|해상|배정|검수|품질)\s*"
+    r"(?:지연|차질|문제|이슈|일정|부족|적체|검사|대란|사정)", r"통관", r"물류", r"파업", r"연휴", r"명절", r"추석", r"설\s*연휴",
+    r"\b(?:allocation|customs|logistics)\b",
+)
+_CAUSE_EN = (
+    r"\b(?:stock|supply|component|parts?|chip|memory|material|inventory|capacity)\s+(?:shortages?|constraints?|issues?|problems?)\b",
+    r"\bshortages?\s+of\s+\w+(?:\s+\w+)?", r"\bcustoms(?:\s+clearance|\s+inspection|\s+hold)?\b", r"\blogistics(?:\s+issues?)?\b",
+    r"\b(?:shipping|freight|port|carrier|factory|production|manufacturing|quality)\s+(?:delays?|issues?|problems?|congestion|backlog|hold)\b",
+    r"\bweather\b", r"\b(?:public\s+)?holidays?\b", r"\bstrike\b", r"\ballocation\b", r"\bbackorder(?:ed)?\b",
+)
+_REASON_KO = re.compile(r"(?P<reason>(?:[가-힣A-Za-z]+\s){0,2}[가-힣A-Za-z]+?)(?:으로|로)\s*(?:인해|인하여|인한)")
+_CAUSE_RE = re.compile("|".join(_CAUSE_KO + _CAUSE_EN), _I)
+_REASON_WORD = re.compile(r"[가-힣A-Za-z]+")
+_PARTICLE_END = re.compile(r"(?:은|는|이|가|을|를|의|에|도|로|와|과|건|께서|에서|님|분)$")
+
+
+@dataclass(frozen=True)
+class SentenceCues:
+    """What one sentence says.
+
+    ``events`` are the events it asserts (negated phrases removed; a question only
+    asks, so it asserts at most inquiry, stock_check or quote_request).  ``firm`` is
+    an unhedged confirmation, ``hedged`` any hedge word, ``delivery`` a mention of
+    delivery/arrival/shipping, ``need`` a need-by wording, ``on_schedule`` an
+    explicit "no delay / no change".
+    """
+
+    text: str
+    events: frozenset[str]
+    question: bool
+    hedged: bool
+    firm: bool
+    delivery: bool
+    need: bool
+    on_schedule: bool
+
+
+def _mask(text: str, rx: re.Pattern) -> str:
+    return rx.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def analyse_sentence(text: str, has_date: bool = False) -> SentenceCues:
+    """Cues of one sentence; ``has_date`` says whether a date was found in it (an
+    ``eta`` event needs one)."""
+    on_schedule = _NOT_DELAYED.search(text) is not None
+    masked = text
+    for rx in _MASKS:
+        masked = _mask(masked, rx)
+    question = _QUESTION.search(text.strip()) is not None
+    found = {name for name, rx in _CUES.items() if rx.search(masked)}
+    if question:
+        found &= {"stock_check", "quote_request"}
+        found.add("inquiry")
+    if not has_date:
+        found.discard("eta")
+    if "delay" in found and "재고" in masked:
+        found.discard("stock_check")
+    hedged = _HEDGE.search(text) is not None
+    firm = "confirmed" in found and not hedged
+    if "confirmed" in found and hedged:
+        found.discard("confirmed")
+        if has_date:
+            found.add("eta")
+    return SentenceCues(
+        text=text,
+        events=frozenset(found),
+        question=question,
+        hedged=hedged,
+        firm=firm,
+        delivery=_DELIVERY.search(text) is not None,
+        need=_NEED.search(text) is not None,
+        on_schedule=on_schedule,
+    )
+
+
+_CUSTOMER_REPORTS = {"delivered", "stock_check", "quote_request", "inquiry"}
+
+
+def decide_event(cues: Iterable[SentenceCues], role: str = "other") -> tuple[str, SentenceCues | None]:
+    """The message's event and the sentence that decided it.
+
+    A customer does not announce delays or dates: whatever else a customer's
+    sentence asserts counts as an inquiry (a complaint or a status question).
+    """
+    best: tuple[int, SentenceCues] | None = None
+    for sc in cues:
+        events = sc.events
+        if role == "customer" and events - _CUSTOMER_REPORTS:
+            events = (events & _CUSTOMER_REPORTS) | {"inquiry"}
+        for event in events:
+            rank = PRECEDENCE.index(event)
+            if best is None or rank < best[0]:
+                best = (rank, sc)
+    if best is None:
+        return "other", None
+    return PRECEDENCE[best[0]], best[1]
+
+
+def find_reason(text: str) -> str | None:
+    """A short stated cause of a delay in ``text``, or None."""
+    m = _REASON_EN.search(text)
+    if m and len(m.group("reason").split()) <= 6:
+        return m.group("reason").strip()
+    m = _CAUSE_RE.search(text)
+    if m is None:
+        m = _REASON_KO.search(text)
+        return " ".join(m.group("reason").split()) if m else None
+    lead: list[str] = []
+    before = text[: m.start()]
+    if not before or before[-1].isspace():
+        for word in reversed(before.split()[-2:]):
+            if not _REASON_WORD.fullmatch(word) or _PARTICLE_END.search(word):
+                break
+            lead.insert(0, word)
+    return " ".join(lead + m.group(0).split())
