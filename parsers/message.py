@@ -211,7 +211,7 @@ def _sent_at(
     value: str | None, internaldate: datetime | None, zone: tzinfo, defects: list[str]
 ) -> datetime | None:
     """The Date header as an aware datetime, or ``internaldate`` when it is missing or absurd."""
-    arrived = internaldate.replace(tzinfo=zone) if internaldate and not internaldate.tzinfo else internaldate
+    arrived = _aware(internaldate, zone)
     parsed = _parse_date(value, zone) if value else None
     if parsed is not None and not _absurd(parsed, arrived):
         return parsed
@@ -223,6 +223,12 @@ def _sent_at(
         reason = "absurd Date"
     defects.append(f"{reason}, used internaldate" if arrived else reason)
     return arrived
+
+
+def _aware(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone)
 
 
 def _parse_date(value: str, zone: tzinfo) -> datetime | None:

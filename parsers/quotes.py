@@ -23,8 +23,8 @@ _SEPARATOR_PHRASES = frozenset(
         "alkuperäinen viesti|oorspronkelijk bericht|messaggio originale|"
         "mensaje original|mensagem original|исходное сообщение|"
         "forwarded message|message transféré|weitergeleitete nachricht|"
-        "원본 메시지|원본 메일|원본 메세지|전달된 메시지|전달된 메일|전달 메시지|"
-        "元のメッセージ|原始邮件|转发的邮件"
+        "원본 메시지|원본 메일|원본 메세지|전달된 메시지|전달된 메일|"
+        "전달 메시지|元のメッセージ|原始邮件|转发的邮件"
     ).split("|")
 )
 _SEPARATOR_CHARS = "-=_ "
@@ -34,12 +34,16 @@ _FORWARD_LINE = re.compile(
 _RULE = re.compile(r"[-_=*\s]{4,}")
 
 _FROM_FIELDS = frozenset(
-    "from|보낸 사람|보낸사람|de|von|van|da|fra|från|od|от|lähettäjä|feladó|差出人|发件人|寄件者".split("|")
+    (
+        "from|보낸 사람|보낸사람|de|von|van|da|fra|från|od|от|lähettäjä|feladó|"
+        "差出人|发件人|寄件者"
+    ).split("|")
 )
 _OTHER_FIELDS = frozenset(
     (
-        "sent|date|to|cc|bcc|subject|reply-to|보낸 날짜|보낸날짜|날짜|받는 사람|받는사람|"
-        "참조|숨은 참조|제목|envoyé|envoyé le|date de|à|a|cc|objet|sujet|copie à|message du|"
+        "sent|date|to|cc|bcc|subject|reply-to|보낸 날짜|보낸날짜|날짜|받는 사람|"
+        "받는사람|참조|숨은 참조|제목|envoyé|envoyé le|date de|à|a|objet|sujet|copie à|"
+        "message du|"
         "gesendet|an|datum|betreff|kopie|verzonden|aan|onderwerp|inviato|oggetto|data|"
         "dato|sendt|til|emne|kopi|skickat|ämne|lähetetty|vastaanottaja|aihe|"
         "enviado|enviada|para|asunto|assunto|wysłano|temat|do|отправлено|кому|тема|"
@@ -66,8 +70,8 @@ _QUOTED_COLON = re.compile(r">\s*[:：]")
 
 _MOBILE_SIGNATURE = re.compile(
     r"(sent from my(\s+[\w.'-]+){1,5}|sent from \w+(?=\s*<)|"
-    r"sent from (mail|outlook|yahoo mail|gmail|samsung[\w ]{0,20}|android|blackberry|protonmail)"
-    r"( for \w+)?( \d+)?|get outlook for \w+|"
+    r"sent from (mail|outlook|yahoo mail|gmail|samsung[\w ]{0,20}|android|blackberry|"
+    r"protonmail)( for \w+)?( \d+)?|get outlook for \w+|"
     r"envoyé (de|à partir de) (mon|outlook)[\w\s]{0,30}|gesendet von[\w\s]{0,30}|"
     r"enviado desde mi[\w\s]{0,30}|inviato da[\w\s]{0,30}|"
     r".{0,30}(iphone|ipad|galaxy|갤럭시|android|안드로이드|모바일|outlook|스마트폰|휴대폰)"
@@ -100,7 +104,7 @@ def split_reply(text: str) -> tuple[str, str, str]:
 
 
 def detect_language(text: str) -> str:
-    """Return ``"ko"`` when Hangul is at least a fifth of the letters in ``text``, else ``"en"``."""
+    """Return ``"ko"`` when Hangul is at least a fifth of the letters in ``text``, else "en"."""
     sample = text[:_LANGUAGE_SAMPLE]
     hangul = len(_HANGUL.findall(sample))
     letters = sum(1 for ch in sample if ch.isalpha())
