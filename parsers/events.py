@@ -165,7 +165,7 @@ _CAUSE_EN = (
 )
 _REASON_KO = re.compile(r"(?P<reason>(?:[가-힣A-Za-z]+\s){0,2}[가-힣A-Za-z]+?)(?:으로|로)\s*(?:인해|인하여|인한)")
 _CAUSE_RE = re.compile("|".join(_CAUSE_KO + _CAUSE_EN), _I)
-_REASON_WORD = re.compile(r"[가-힣A-Za-z]+")
+_REASON_WORD = re.compile(r"[가-힣]+")
 _PARTICLE_END = re.compile(r"(?:은|는|이|가|을|를|의|에|도|로|와|과|건|께서|에서|님|분)$")
 
 

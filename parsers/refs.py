@@ -28,8 +28,8 @@ _STRICT_SEP = r"\s*(?:No\.?|Number|Num\.?|Nr\.?|#|:)"
 _START = r"(?<![0-9A-Za-z])"
 
 _KEYWORDS = (
-    ("so", rf"{_START}(?:S\s*/\s*O|S\.\s?O\.?|SO|(?i:sales\s+order))"),
-    ("po", rf"{_START}(?:P\s*/\s*O|P\.\s?O\.?|PO|(?i:purchase\s+order)|(?i:order)(?={_STRICT_SEP})"
+    ("so", rf"{_START}(?:S\s*/\s*O|S\.\s?O\.?|SO|(?i:so)(?=\s*#)|(?i:sales\s+order))"),
+    ("po", rf"{_START}(?:P\s*/\s*O|P\.\s?O\.?|PO|(?i:po)(?=\s*#)|(?i:purchase\s+order)|(?i:order)(?={_STRICT_SEP})"
            rf"|(?:발주|주문|오더)\s*(?:서\s*)?(?=번호|No))"),
     ("quote", rf"{_START}(?:(?i:quotation|quote|qtn)(?={_STRICT_SEP}|\s*\d+-)|견적\s*(?:서\s*)?(?=번호|No)"
               rf"|Q(?={_STRICT_SEP}))"),

@@ -1,0 +1,105 @@
+"""Sentence cues and the message-level event decision."""
+import pytest
+
+from parsers.events import analyse_sentence, decide_event, find_reason
+
+
+def event_of(*sentences, role="vendor", dated=True):
+    return decide_event([analyse_sentence(s, dated) for s in sentences], role)[0]
+
+
+@pytest.mark.parametrize(
+    "text, event",
+    [
+        ("본사 재고 부족으로 2주 지연 예상됩니다.", "delay"),
+        ("입고가 다음 주로 밀렸습니다.", "delay"),
+        ("The shipment has slipped by a week.", "delay"),
+        ("This item is on backorder until January.", "delay"),
+        ("Delivery was pushed out to 12/18.", "delay"),
+        ("12월 16일 입고 예정입니다.", "eta"),
+        ("Expected delivery is Dec 16.", "eta"),
+        ("다음 주 수요일 입고 확정입니다.", "confirmed"),
+        ("Delivery is confirmed for December 16.", "confirmed"),
+        ("We can commit to 12/16.", "confirmed"),
+        ("오늘 출고되었습니다.", "shipped"),
+        ("The order shipped today, tracking number 1Z999.", "shipped"),
+        ("입고 완료되었습니다.", "delivered"),
+        ("The servers arrived this morning.", "delivered"),
+        ("납품 완료했습니다.", "delivered"),
+        ("견적 부탁드립니다.", "quote_request"),
+        ("Please send us a quote for 10 units.", "quote_request"),
+        ("현재 재고 10대 보유 중입니다.", "stock_check"),
+        ("Do you have 5 units in stock?", "stock_check"),
+        ("Any update on our order?", "inquiry"),
+        ("언제 들어와요?", "inquiry"),
+        ("감사합니다.", "other"),
+    ],
+)
+def test_single_sentence_events(text, event):
+    assert event_of(text) == event
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["확정은 아니고 예상입니다.", "아직 확정되지 않았습니다.", "Tentatively confirmed for Dec 16.",
+     "Hopefully confirmed by Friday.", "The date is not yet confirmed.", "확정인가요?", "Is it confirmed?"],
+)
+def test_hedged_negated_or_asked_is_not_confirmed(text):
+    cues = analyse_sentence(text, True)
+    assert "confirmed" not in cues.events and not cues.firm
+
+
+@pytest.mark.parametrize("text", ["지연 없습니다.", "We are not delayed.", "No change to the delivery date.",
+                                  "예정대로 진행됩니다.", "Everything is on schedule."])
+def test_negated_delay(text):
+    cues = analyse_sentence(text, False)
+    assert "delay" not in cues.events and cues.on_schedule
+
+
+def test_questions_only_ask():
+    assert event_of("출고되었나요?") == "inquiry"
+    assert event_of("Has it shipped?") == "inquiry"
+    assert event_of("재고 있나요?") == "stock_check"
+
+
+def test_receiving_a_po_is_not_a_delivery():
+    assert event_of("PO 잘 받았습니다.") == "other"
+    assert event_of("We received your PO, thank you.") == "other"
+
+
+def test_precedence():
+    assert event_of("12/16 입고 예정입니다.", "오늘 출고되었습니다.") == "shipped"
+    assert event_of("2주 지연됩니다.", "새 납기는 12/18로 확정되었습니다.") == "delay"
+    assert event_of("견적 부탁드립니다.", "재고도 확인 부탁드립니다.") == "stock_check"
+
+
+def test_customer_complaint_is_inquiry():
+    assert event_of("납기가 계속 지연되고 있어 곤란합니다.", role="customer") == "inquiry"
+    assert event_of("잘 받았습니다.", role="customer") == "delivered"
+
+
+def test_boilerplate_is_not_inquiry():
+    assert event_of("문의사항 있으시면 연락 주세요.") == "other"
+    assert event_of("Please let me know if you have any questions.") == "other"
+
+
+def test_eta_needs_a_date():
+    assert event_of("입고 일정 확인 후 회신드리겠습니다.", dated=False) == "other"
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("본사 재고 부족으로 2주 지연 예상됩니다.", "본사 재고 부족"),
+        ("부품 수급 문제로 출고가 늦어집니다.", "부품 수급 문제"),
+        ("Delivery slipped due to customs clearance.", "customs clearance"),
+        ("There is a stock shortage at the factory, so we are late.", "stock shortage"),
+        ("Our logistics partner is behind, delivery delayed.", "logistics"),
+    ],
+)
+def test_reason(text, reason):
+    assert find_reason(text) == reason
+
+
+def test_no_reason():
+    assert find_reason("12/16 입고 예정입니다.") is None

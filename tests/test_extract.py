@@ -1,0 +1,157 @@
+"""extract() on hand-built ParsedMessages."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from parsers.extract import extract, extract_many, extraction_to_json
+from parsers.types import Address, ExtractSettings, ParsedMessage
+
+SEOUL = ZoneInfo("Asia/Seoul")
+SETTINGS = ExtractSettings(
+    vendor_domains=("vendor.co.kr", "dell.com"),
+    customer_domains=("customer.com",),
+    rep_addresses=("rep@reseller.kr",),
+)
+
+
+def msg(new_text, sent=(2026, 12, 11), sender="kim@vendor.co.kr", subject="", quoted="", **kw):
+    return ParsedMessage(
+        message_id="<m@x>",
+        subject=subject,
+        from_=Address("", sender) if sender else None,
+        sent_at=datetime(*sent, 10, 0, tzinfo=SEOUL) if sent else None,
+        text=new_text + quoted,
+        new_text=new_text,
+        quoted_text=quoted,
+        **kw,
+    )
+
+
+def test_product_story_confirmed():
+    """Friday 2026-12-11: "다음 주 수요일 입고 확정" is Wednesday 2026-12-16, firm."""
+    x = extract(msg("안녕하세요.\n요청하신 PO# 4500012345 건 다음 주 수요일 입고 확정입니다.\n감사합니다."), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("confirmed", date(2026, 12, 16), True)
+    assert [r.value for r in x.order_refs] == ["PO4500012345"]
+    assert x.language == "ko" and x.role == "vendor"
+    assert "확정" in x.evidence["eta"]
+
+
+def test_product_story_duration_delay():
+    """Monday 2026-11-30: a two-week delay with no date -> eta = sent + 14, hedged."""
+    x = extract(msg("본사 재고 부족으로 2주 지연 예상됩니다.", sent=(2026, 11, 30)), SETTINGS)
+    assert x.event == "delay"
+    assert (x.delay_days, x.eta, x.eta_confirmed) == (14, date(2026, 12, 14), False)
+    assert "재고 부족" in x.reason
+    assert x.evidence["delay_days"] == "본사 재고 부족으로 2주 지연 예상됩니다."
+
+
+def test_vendor_delay_english_with_confirmed_new_date():
+    text = "Hi Minsu,\nDue to a component shortage, delivery has slipped to Dec 18.\nThe new date is confirmed."
+    x = extract(msg(text, sent=(2026, 12, 7), sender="amy@emea.dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("delay", date(2026, 12, 18), True)
+    assert x.role == "vendor" and x.language == "en"
+    assert x.reason == "component shortage"
+
+
+def test_delay_with_date_and_length():
+    x = extract(msg("SO 7712399 건 1주 지연되어 12월 18일 입고 예정입니다.", sent=(2026, 12, 7)), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2026, 12, 18), 7)
+
+
+def test_confirmed_english():
+    x = extract(msg("We can confirm delivery on Wednesday, December 16.", sent=(2026, 12, 11)), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("confirmed", date(2026, 12, 16), True)
+
+
+def test_hedged_eta():
+    x = extract(msg("확정은 아니고 12월 16일 입고 예상입니다."), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("eta", date(2026, 12, 16), False)
+
+
+def test_quoted_history_trap():
+    quoted = "> 2026-12-08 입고 예정입니다.\n> 발주번호: 4500012346"
+    x = extract(msg("네, 확인했습니다. 감사합니다.", subject="RE: 납기 문의", quoted=quoted), SETTINGS)
+    assert x.event == "other" and x.eta is None and x.eta_confirmed is None
+    assert [r.value for r in x.quoted_refs] == ["PO4500012346"]
+    assert x.order_refs == []
+
+
+def test_quoted_refs_exclude_own_refs():
+    x = extract(msg("PO# 4500012346 건 출고되었습니다.", quoted="> PO 4500012346\n> SO 7712345"), SETTINGS)
+    assert [r.value for r in x.order_refs] == ["PO4500012346"]
+    assert [r.value for r in x.quoted_refs] == ["SO7712345"]
+    assert x.event == "shipped"
+
+
+def test_customer_inquiry_with_required_by():
+    text = "PO 4500012345 건 언제 들어와요? 12월 10일까지 꼭 필요합니다."
+    x = extract(msg(text, sent=(2026, 12, 1), sender="lee@customer.com"), SETTINGS)
+    assert (x.role, x.event, x.required_by, x.eta) == ("customer", "inquiry", date(2026, 12, 10), None)
+    assert "필요" in x.evidence["required_by"]
+
+
+def test_customer_english_need_by():
+    x = extract(msg("Any update? We need them by Friday.", sent=(2026, 12, 1), sender="bob@it.customer.com"), SETTINGS)
+    assert (x.role, x.event, x.required_by) == ("customer", "inquiry", date(2026, 12, 4))
+
+
+def test_past_date_is_not_a_new_eta():
+    text = "지난주 금요일 입고된다고 하셨는데 아직 안 들어왔습니다. 언제 되나요?"
+    x = extract(msg(text, sent=(2026, 12, 11), sender="lee@customer.com"), SETTINGS)
+    assert x.eta is None and x.event == "inquiry"
+
+
+def test_meeting_date_is_not_eta():
+    x = extract(msg("12월 14일 미팅 때 뵙겠습니다. 입고는 12월 16일 예정입니다."), SETTINGS)
+    assert x.eta == date(2026, 12, 16)
+
+
+def test_subject_refs_and_role_rep():
+    x = extract(msg("확인 부탁드립니다.", sender="rep@reseller.kr", subject="S/O# 7712399 납기"), SETTINGS)
+    assert x.role == "rep" and [r.value for r in x.order_refs] == ["SO7712399"]
+    assert x.evidence["order_refs"] == "S/O# 7712399 납기"
+
+
+def test_no_sent_date_leaves_dates_empty():
+    x = extract(msg("12월 16일 입고 확정입니다.", sent=None), SETTINGS)
+    assert x.dates == [] and x.eta is None and "dates" in x.evidence
+    assert x.event == "confirmed"
+
+
+def test_bad_input_never_raises():
+    for m in (
+        msg("", sender=None),
+        msg("x" * 300_000),
+        ParsedMessage(message_id=None, error="unparseable"),
+    ):
+        x = extract(m, SETTINGS)
+        assert x.event in ("other",)
+    assert extract(ParsedMessage(message_id=None, error="unparseable"), SETTINGS).error == "unparseable"
+
+
+def test_dates_carry_their_sentence():
+    x = extract(msg("감사합니다.\n12월 16일 입고 예정입니다."), SETTINGS)
+    assert [(d.value, d.sentence) for d in x.dates] == [(date(2026, 12, 16), "12월 16일 입고 예정입니다.")]
+
+
+def test_extract_many_matches_extract_and_keeps_order():
+    msgs = [
+        msg("다음 주 수요일 입고 확정입니다."),
+        msg("The order shipped today.", sender="amy@dell.com"),
+        msg("견적 부탁드립니다.", sender="lee@customer.com"),
+    ] * 30
+    many = list(extract_many(msgs, SETTINGS, batch_size=8))
+    assert [extraction_to_json(x) for x in many] == [extraction_to_json(extract(m, SETTINGS)) for m in msgs]
+    assert [x.event for x in many[:3]] == ["confirmed", "shipped", "quote_request"]
+
+
+def test_extraction_to_json():
+    j = extraction_to_json(extract(msg("PO# 4500012345 다음 주 수요일 입고 확정입니다."), SETTINGS))
+    assert j["eta"] == "2026-12-16" and j["order_refs"] == ["PO4500012345"]
+    assert j["sent_at"] == "2026-12-11T10:00:00+09:00"
+    assert j["dates"][0] == {
+        "text": "다음 주 수요일",
+        "value": "2026-12-16",
+        "last": "2026-12-16",
+        "kind": "point",
+        "sentence": "PO# 4500012345 다음 주 수요일 입고 확정입니다.",
+    }
