@@ -1,0 +1,1183 @@
+"""Find and resolve Korean and English date expressions in business mail.
+
+``find_dates(text, now)`` scans ``text`` with a table of compiled regular
+expressions (``_RULES``), resolves every match against ``now.date()`` and keeps
+the longest non-overlapping matches.  A second pass attaches deadline markers
+("by", "no later than", "까지", "이내") and joins two dates written as a range
+("12/16~12/18", "7월 13일부터 15일까지", "July 13-15").
+
+Everything is pure: no I/O, no wall clock.  The conventions (week starts on
+Monday, how a year-less date picks its year, what ``value``/``last`` mean for
+deadlines and durations) are written down in ``docs/dates.md``.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Callable
+
+import holidays
+
+from parsers.types import DateMention
+
+__all__ = ["find_dates", "resolve"]
+
+# A year-less date (or month) this many days in the past is still read as past
+# ("11/5 출고" written on 11/7); older ones move to next year.
+RECENT_PAST_DAYS = 30
+# A bare day of month ("16일", "the 16th") this many days back stays in this month.
+RECENT_PAST_DAYS_BARE_DAY = 7
+
+# ---------------------------------------------------------------------------
+# Words and numbers
+# ---------------------------------------------------------------------------
+
+_EN_NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "couple": 2, "a couple of": 2,
+    "couple of": 2, "a few": 3, "few": 3,
+}
+_EN_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11,
+    "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20, "thirtieth": 30,
+}
+_KO_NATIVE = {
+    "한": 1, "두": 2, "세": 3, "석": 3, "네": 4, "넉": 4, "다섯": 5, "여섯": 6,
+    "일곱": 7, "여덟": 8, "아홉": 9, "열": 10,
+}
+_KO_SINO_DIGITS = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9}
+_KO_ORDINALS = {
+    "첫": 1, "첫째": 1, "첫번째": 1, "둘째": 2, "두번째": 2, "셋째": 3, "세번째": 3,
+    "넷째": 4, "네번째": 4, "다섯째": 5, "다섯번째": 5, "마지막": -1,
+}
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+_WEEKDAYS_EN = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_WEEKDAYS_KO = {"월": 0, "화": 1, "수": 2, "목": 3, "금": 4, "토": 5, "일": 6}
+
+
+def _sino(text: str) -> int | None:
+    """Read a Sino-Korean numeral below 10,000 ("이십일" -> 21, "이천십오" -> 2015)."""
+    total, current = 0, 0
+    for ch in text:
+        if ch in _KO_SINO_DIGITS:
+            current = _KO_SINO_DIGITS[ch]
+        elif ch in "십백천":
+            total += (current or 1) * {"십": 10, "백": 100, "천": 1000}[ch]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _number(token: str | None) -> int | None:
+    """An integer from digits, English number words or Korean numerals."""
+    if not token:
+        return None
+    token = re.sub(r"\s+", " ", token.strip().lower())
+    if token.isdigit():
+        return int(token)
+    if token in _EN_NUMBERS:
+        return _EN_NUMBERS[token]
+    if token in _EN_ORDINALS:
+        return _EN_ORDINALS[token]
+    if token in _KO_NATIVE:
+        return _KO_NATIVE[token]
+    return _sino(token)
+
+
+def _month_number(token: str) -> int:
+    return _MONTHS[token[:3].lower()]
+
+
+def _weekday_en(token: str) -> int:
+    return _WEEKDAYS_EN[token[:3].lower()]
+
+
+# ---------------------------------------------------------------------------
+# Calendar arithmetic
+# ---------------------------------------------------------------------------
+
+def _week_start(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
+    index = year * 12 + month - 1 + n
+    return index // 12, index % 12 + 1
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _shift_months(d: date, n: int) -> date:
+    year, month = _add_months(d.year, d.month, n)
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def _expand_year(token: str) -> int:
+    """A two-digit year: 00-49 -> 20xx, 50-99 -> 19xx."""
+    year = int(token.lstrip("'"))
+    if year < 100:
+        year += 2000 if year < 50 else 1900
+    return year
+
+
+def _upcoming_year(today: date, month: int, last_day: int | None = None) -> int:
+    """The year for a year-less month(/day): this year unless it ended too long ago."""
+    end = _safe_date(today.year, month, last_day) if last_day else _month_end(today.year, month)
+    if end is None:  # 29 Feb in a common year
+        end = _month_end(today.year, month)
+    return today.year + 1 if end < today - timedelta(days=RECENT_PAST_DAYS) else today.year
+
+
+def _upcoming_day(today: date, day: int, weekday: int | None = None) -> date | None:
+    """A bare day of month: this month unless it is more than a week past.
+
+    With a weekday ("Thu 15th", "19일(화)") the first month from there whose day
+    falls on that weekday is taken.
+    """
+    year, month = today.year, today.month
+    candidate = _safe_date(year, month, day)
+    if candidate is None or candidate < today - timedelta(days=RECENT_PAST_DAYS_BARE_DAY):
+        year, month = _add_months(year, month, 1)
+    for _ in range(14):
+        candidate = _safe_date(year, month, day)
+        if candidate and (weekday is None or candidate.weekday() == weekday):
+            return candidate
+        year, month = _add_months(year, month, 1)
+    return None
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:
+    """The nth (1-based, -1 for last) given weekday of a month."""
+    if nth == -1:
+        last = _month_end(year, month)
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    d = first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    return d if d.month == month else None
+
+
+def _month_week(year: int, month: int, nth: int) -> date | None:
+    """Monday of the nth week of a month (week 1 holds the 1st; -1 holds the last day)."""
+    if nth == -1:
+        return _week_start(_month_end(year, month))
+    monday = _week_start(date(year, month, 1)) + timedelta(weeks=nth - 1)
+    return monday if monday <= _month_end(year, month) else None
+
+
+@lru_cache(maxsize=64)
+def _holiday_table(country: str, category: str, year: int) -> dict[str, date]:
+    """Holiday name -> date for one country, category and year (``holidays`` library)."""
+    table = holidays.country_holidays(country, years=year, categories=(category,), language="en_US")
+    names: dict[str, date] = {}
+    for day, name in sorted(table.items()):
+        for part in name.split("; "):
+            names.setdefault(part, day)
+    return names
+
+
+def _is_business_day(d: date, korean: bool) -> bool:
+    if d.weekday() >= 5:
+        return False
+    return not (korean and d in _holiday_set("KR", d.year))
+
+
+@lru_cache(maxsize=32)
+def _holiday_set(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=year))
+
+
+def _add_business_days(start: date, n: int, korean: bool) -> date:
+    d = start
+    while n > 0:
+        d += timedelta(days=1)
+        if _is_business_day(d, korean):
+            n -= 1
+    return d
+
+
+# ---------------------------------------------------------------------------
+# Candidates
+# ---------------------------------------------------------------------------
+
+@dataclass
+class _Cand:
+    """A resolved match before overlap removal; ``rule`` names the table entry."""
+
+    start: int
+    end: int
+    value: date
+    last: date
+    grain: str
+    kind: str = "point"
+    days: int | None = None
+    rule: str = ""
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    today: date
+    lang: str | None
+    text: str  # the original text (patterns see it lower-cased)
+
+
+_Hit = tuple  # (value, last, grain[, kind[, days]]) returned by a handler
+
+
+def _day(d: date | None) -> _Hit | None:
+    return (d, d, "day") if d else None
+
+
+def _week(monday: date) -> _Hit:
+    return (monday, monday + timedelta(days=6), "week")
+
+
+def _month(year: int, month: int) -> _Hit:
+    return (date(year, month, 1), _month_end(year, month), "month")
+
+
+def _part_of_month(year: int, month: int, part: str) -> _Hit:
+    """early/mid/late (초/중순/말) of a month: days 1-10, 11-20, 21-end."""
+    end = _month_end(year, month)
+    if part == "early":
+        return (date(year, month, 1), date(year, month, 10), "day")
+    if part == "mid":
+        return (date(year, month, 11), date(year, month, 20), "day")
+    if part == "last":
+        return (end, end, "day")
+    return (date(year, month, 21), end, "day")
+
+
+def _part_of_week(monday: date, part: str) -> _Hit:
+    """early/mid/late of a week: Mon-Wed, Wed-Thu, Fri-Sun; weekend Sat-Sun."""
+    offsets = {"early": (0, 2), "mid": (2, 3), "late": (4, 6), "weekend": (5, 6)}[part]
+    return (monday + timedelta(days=offsets[0]), monday + timedelta(days=offsets[1]), "day")
+
+
+def _part_of_year(year: int, part: str) -> _Hit:
+    if part == "early":
+        return (date(year, 1, 1), date(year, 2, 28 + calendar.isleap(year)), "month")
+    if part == "mid":
+        return (date(year, 6, 1), date(year, 7, 31), "month")
+    if part == "first_half":
+        return (date(year, 1, 1), date(year, 6, 30), "month")
+    if part == "second_half":
+        return (date(year, 7, 1), date(year, 12, 31), "month")
+    if part == "within":
+        return (date(year, 12, 31), date(year, 12, 31), "year", "deadline")
+    if part == "late":
+        return (date(year, 12, 1), date(year, 12, 31), "month")
+    return (date(year, 1, 1), date(year, 12, 31), "year")
+
+
+def _quarter(year: int, q: int) -> _Hit:
+    first = date(year, 3 * q - 2, 1)
+    return (first, _month_end(year, 3 * q), "quarter")
+
+
+# Modifier words -> part names used by the helpers above.
+_MOD_PARTS = {
+    "early": "early", "beginning": "early", "start": "early", "bo": "early",
+    "mid": "mid", "middle": "mid", "late": "late", "end": "late", "eo": "late",
+    "초": "early", "초순": "early", "상순": "early", "초반": "early",
+    "중순": "mid", "중반": "mid", "하순": "late", "말": "late", "말경": "late",
+    "후반": "late", "말일": "last", "주말": "weekend", "weekend": "weekend",
+}
+
+
+def _mod_part(token: str | None) -> str | None:
+    if not token:
+        return None
+    token = token.lower().strip()
+    for word in re.findall(r"[a-z]+|[가-힣]+", token):
+        if word in _MOD_PARTS:
+            return _MOD_PARTS[word]
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Pattern fragments
+# ---------------------------------------------------------------------------
+
+_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+        r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_WD = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?"
+       r"|fri(?:day)?|sat(?:urday)?|sun(?:day)?)")
+_ORD_WORD = "|".join(sorted(_EN_ORDINALS, key=len, reverse=True))
+_DAYNUM = rf"(?:(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?|{_ORD_WORD})"
+_YEAR4 = r"(?:19|20)\d{2}"
+_EN_NUM = (r"(?:\d{1,3}(?:\.5)?|a\s+couple\s+of|couple\s+of|a\s+few|an?|one|two|three|four|five"
+           r"|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)")
+_KO_NUM = r"(?:\d{1,3}|다섯|여섯|일곱|여덟|아홉|[한두세석네넉열]|[일이삼사오육칠팔구십]{1,3})"
+_KO_WD = r"(?P<wd>[월화수목금토일])(?:요일|욜)"
+_KO_WEEK_REL = (r"이번\s*주|금주|이\s+주|다음\s*주|담\s*주|차주|내주|오는\s*주|다가오는\s*주"
+                r"|다다음\s*주|지난\s*주|저번\s*주|지지난\s*주")
+_KO_MONTH_REL = (r"이번\s*달|이\s*달|금월|당월|다음\s*달|담\s*달|익월|내달|차월|다다음\s*달"
+                 r"|지난\s*달|저번\s*달|전월")
+_KO_YEAR_REL = r"올\s*해|올해|금년|내년|명년|작년|지난\s*해|작년도|후년|내후년|다음\s*해"
+_KO_ORD = r"(?:첫\s*번째|첫째|첫|두\s*번째|둘째|세\s*번째|셋째|네\s*번째|넷째|다섯\s*번째|다섯째|마지막)"
+# After a Korean word: end of word, a particle, or glued weekday/time words.
+_KO_AFTER = r"(?=$|[^가-힣]|[에은는도의로와과엔쯤경께중내안초말부까이전후월화수목금토일오])"
+
+_KO_WEEK_SHIFT = {"이번": 0, "금주": 0, "이": 0, "다음": 1, "담": 1, "차주": 1, "내주": 1,
+                  "오는": 1, "다가오는": 1, "돌아오는": 1, "다다음": 2, "지난": -1, "저번": -1,
+                  "지지난": -2, "전": -1}
+_KO_MONTH_SHIFT = {"이번": 0, "이": 0, "금월": 0, "당월": 0, "다음": 1, "담": 1, "익월": 1,
+                   "내달": 1, "차월": 1, "다다음": 2, "지난": -1, "저번": -1, "전월": -1}
+_KO_YEAR_SHIFT = {"올": 0, "올해": 0, "금년": 0, "내년": 1, "명년": 1, "다음": 1, "작년": -1,
+                  "지난": -1, "작년도": -1, "후년": 2, "내후년": 2}
+_EN_SHIFT = {"this": 0, "current": 0, "the current": 0, "next": 1, "coming": 1, "upcoming": 1,
+             "the coming": 1, "following": 1, "the following": 1, "the next": 1,
+             "this coming": 1, "last": -1, "past": -1, "previous": -1, "the previous": -1,
+             "the last": -1, "the past": -1}
+
+
+def _shift(table: dict[str, int], token: str | None) -> int:
+    """Look up a relative word ("다음 주", "the following"), ignoring spaces and 주/달/해."""
+    if not token:
+        return 0
+    key = re.sub(r"\s+", " ", token.strip().lower())
+    if key in table:
+        return table[key]
+    key = re.sub(r"\s*(?:주|달|해)$", "", key.replace(" ", ""))
+    return table.get(key, table.get(key.replace(" ", ""), 0))
+
+
+# ---------------------------------------------------------------------------
+# Handlers: each takes the match and context and returns a hit tuple or None.
+# ---------------------------------------------------------------------------
+
+def _h_numeric(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """12/16, 2026-12-16, 2026.12.16, 26.12.16, 10/31/74, 21/04/2016, 12.16(수)."""
+    g = m.groupdict()
+    if g["y"]:
+        return _day(_safe_date(int(g["y"]), int(g["m"]), int(g["d"])))
+    if g["a"]:
+        a, b, c, sep = g["a"], g["b"], g["c"], g["s2"]
+        x, y = int(a), int(b)
+        if int(a) > 31 or (sep == "." and len(a) == 2 and len(c) == 2 and int(c) <= 31):
+            return _day(_safe_date(_expand_year(a), int(b), int(c)))  # yy.mm.dd
+        year = _expand_year(c)
+        if x > 12:
+            x, y = y, x  # day first
+        return _day(_safe_date(year, x, y))
+    if g["ym_y"]:
+        month = int(g["ym_m"])
+        return _month(int(g["ym_y"]), month) if 1 <= month <= 12 else None
+    if g["my_y"]:
+        month = int(g["my_m"])
+        return _month(int(g["my_y"]), month) if 1 <= month <= 12 else None
+    first, second = int(g["p"] or g["r"] or g["u"]), int(g["q"] or g["t"] or g["v"])
+    if first > 12:
+        first, second = second, first
+    if not (1 <= first <= 12 and 1 <= second <= 31):
+        return None
+    year = _upcoming_year(ctx.today, first, second)
+    return _day(_safe_date(year, first, second))
+
+
+def _h_en_month_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """Dec 16th, December 16, 2026, 16 Dec, the 16th of December, July 13-15."""
+    g = m.groupdict()
+    month = _month_number(g["mon"])
+    day = _number(re.sub(r"(?:st|nd|rd|th)$", "", g["d"].lower()) if g["d"][0].isdigit() else g["d"])
+    if not day:
+        return None
+    year = _expand_year(g["y"]) if g["y"] else _upcoming_year(ctx.today, month, day)
+    start = _safe_date(year, month, day)
+    if start is None:
+        return None
+    if g["d2"]:
+        day2 = _number(re.sub(r"(?:st|nd|rd|th)$", "", g["d2"].lower()) if g["d2"][0].isdigit() else g["d2"])
+        month2 = _month_number(g["mon2"]) if g.get("mon2") else month
+        end = _safe_date(year, month2, day2 or 0)
+        if end and end >= start:
+            return (start, end, "day")
+    return (start, start, "day")
+
+
+def _may_is_month(m: re.Match) -> bool:
+    """'may' alone is a modal verb unless a date word comes right before it."""
+    before = m.string[max(0, m.start() - 12):m.start()].lower()
+    return bool(re.search(r"\b(?:in|of|by|until|till|from|during|since|early|mid|late|end|"
+                          r"before|after|through|next|this|last)\s+$", before))
+
+
+def _h_en_month(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """January, Jan 2027, next March, early/mid/late January, end of April."""
+    g = m.groupdict()
+    token = ctx.text[m.start("mon"):m.end("mon")]
+    if token.lower() == "may" and not (g["y"] or g["mod"] or g["rel"] or _may_is_month(m)):
+        return None
+    if len(token) == 3 and token.islower() and not (g["y"] or g["mod"] or g["rel"]) and token != "may":
+        return None  # "mar", "jun" alone in lower case are rarely months
+    month = _month_number(token)
+    if g["y"]:
+        year = int(g["y"])
+    else:
+        year = _upcoming_year(ctx.today, month)
+        if g["rel"] and g["rel"].lower() == "last":
+            year = ctx.today.year if month < ctx.today.month else ctx.today.year - 1
+        elif g["rel"] and _shift(_EN_SHIFT, g["rel"]) > 0:
+            year = ctx.today.year if month > ctx.today.month else ctx.today.year + 1
+    part = _mod_part(g["mod"])
+    return _part_of_month(year, month, part) if part else _month(year, month)
+
+
+def _h_en_relative_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    word = re.sub(r"\s+", " ", m.group(0).lower())
+    if "before yesterday" in word:
+        return _day(ctx.today - timedelta(days=2))
+    if "after tomorrow" in word:
+        return _day(ctx.today + timedelta(days=2))
+    if word.startswith("yesterday"):
+        return _day(ctx.today - timedelta(days=1))
+    if word.startswith(("tomorrow", "tmr", "tmrw")):
+        return _day(ctx.today + timedelta(days=1))
+    return _day(ctx.today)
+
+
+def _weekday_hit(today: date, weekday: int, shift: int | None, after_next: bool = False) -> _Hit:
+    """shift None: next occurrence after today; else that weekday in week today+shift."""
+    if shift is None:
+        ahead = (weekday - today.weekday() - 1) % 7 + 1
+        return _day(today + timedelta(days=ahead + (7 if after_next else 0)))
+    return _day(_week_start(today) + timedelta(weeks=shift, days=weekday))
+
+
+def _h_en_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """Friday, this Friday, next Wednesday, last Tuesday, Wednesday of next week."""
+    g = m.groupdict()
+    token = ctx.text[m.start("wd"):m.end("wd")]
+    if token.lower() in ("sat", "sun") and not (g["rel"] or g["post"] or m.group(0).endswith(".")
+                                                 or token[0].isupper()):
+        return None
+    weekday = _weekday_en(token)
+    post = (g["post"] or "").lower()
+    if "after next" in post:
+        return _weekday_hit(ctx.today, weekday, None, after_next=True)
+    if "week" in post:
+        return _weekday_hit(ctx.today, weekday, _shift(_EN_SHIFT, post.split()[-2]))
+    if g["rel"]:
+        rel = g["rel"].lower()
+        if rel in ("coming", "upcoming", "this coming"):
+            return _weekday_hit(ctx.today, weekday, None)
+        return _weekday_hit(ctx.today, weekday, _shift(_EN_SHIFT, rel))
+    return _weekday_hit(ctx.today, weekday, None)
+
+
+def _h_en_weekday_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """Tuesday the 19th, Thu 15th: the next such day that falls on that weekday."""
+    day = _number(re.sub(r"(?:st|nd|rd|th)$", "", m.group("d").lower()))
+    return _day(_upcoming_day(ctx.today, day or 0, _weekday_en(m.group("wd")))) if day else None
+
+
+def _h_en_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """this/next/last week, the week after next, early next week, end of the week, EOW."""
+    g = m.groupdict()
+    text = m.group(0).lower()
+    if "after next" in text:
+        shift = 2
+    elif g["rel"]:
+        shift = _shift(_EN_SHIFT, g["rel"])
+    else:
+        shift = 0
+    monday = _week_start(ctx.today) + timedelta(weeks=shift)
+    part = "late" if g["eow"] else _mod_part(g["mod"])
+    if part == "late" and ("end" in text or "eow" in text):
+        return (monday + timedelta(days=4), monday + timedelta(days=6), "day")
+    return _part_of_week(monday, part) if part else _week(monday)
+
+
+def _h_en_month_rel(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """this/next/last month, end of the month, EOM, BOM, 20th of next month."""
+    g = m.groupdict()
+    text = m.group(0).lower()
+    shift = 2 if "after next" in text else _shift(_EN_SHIFT, g["rel"] or g["drel"])
+    year, month = _add_months(ctx.today.year, ctx.today.month, shift)
+    if g["d"]:
+        return _day(_safe_date(year, month, _number(re.sub(r"(?:st|nd|rd|th)$", "", g["d"].lower())) or 0))
+    if g["eom"]:
+        part = "late" if g["eom"].lower().startswith(("eo", "end", "month")) else "early"
+    else:
+        part = _mod_part(g["mod"])
+    return _part_of_month(year, month, part) if part else _month(year, month)
+
+
+def _h_en_year(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """Q3, Q1 2027, first quarter of 2027, H2, in 2027, this/next year, end of the year, EOY."""
+    g = m.groupdict()
+    explicit = g["y"] or g["yy"] or g["yin"] or g["ym"]
+    year = _expand_year(explicit) if explicit else ctx.today.year + _shift(_EN_SHIFT, g["rel"])
+    quarter = g["q"] or g["qq"]
+    if quarter:
+        q = int(quarter[0]) if quarter[0].isdigit() else _number(quarter)
+        return _quarter(year, q) if q and 1 <= q <= 4 else None
+    if g["h"]:
+        return _part_of_year(year, "first_half" if g["h"] == "1" else "second_half")
+    if g["eoy"]:
+        return _part_of_year(year, "late")
+    if g["ym"] and not g["mod"]:
+        return None  # a bare "2026" is not a date
+    return _part_of_year(year, _mod_part(g["mod"]) or "year")
+
+
+def _h_week_number(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """week 51, W51, CW51, 51주차, 2026-W51: the ISO week's Monday."""
+    g = m.groupdict()
+    week = int(g["w"] or g["kw"])
+    years = [int(g["y"])] if g["y"] else [ctx.today.year, ctx.today.year + 1]
+    for year in years:
+        try:
+            monday = date.fromisocalendar(year, week, 1)
+        except ValueError:
+            continue
+        if g["y"] or monday + timedelta(days=6) >= ctx.today - timedelta(days=RECENT_PAST_DAYS):
+            return _week(monday)
+    return None
+
+
+def _h_ko_month_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """12월 셋째 주, 12월 3주차, 이번 달 마지막 주: Monday of that week of the month."""
+    g = m.groupdict()
+    year, month = _month_and_year(g, ctx)
+    if month is None:
+        return None
+    nth = int(g["n"]) if g["n"] else _KO_ORDINALS.get(g["ord"].replace(" ", ""))
+    monday = _month_week(year, month, nth) if nth else None
+    return _week(monday) if monday else None
+
+
+def _h_nth_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """first Monday of next month, last Friday in October, 3월 마지막 월요일, 7월 첫째주 금요일."""
+    g = m.groupdict()
+    year, month = _month_and_year(g, ctx)
+    if month is None:
+        return None
+    weekday = _WEEKDAYS_KO[g["wd"]] if g.get("wd") else _weekday_en(g["ewd"])
+    ordinal = g["ord"].replace(" ", "").lower()
+    nth = _KO_ORDINALS.get(ordinal) or (-1 if ordinal == "last" else _number(ordinal.rstrip("stndrdth")))
+    if not nth:
+        return None
+    if g.get("wk"):
+        monday = _month_week(year, month, nth)
+        return _day(monday + timedelta(days=weekday)) if monday else None
+    return _day(_nth_weekday(year, month, weekday, nth))
+
+
+def _month_and_year(g: dict, ctx: _Ctx) -> tuple[int, int | None]:
+    """The month named by groups ``mon``/``km``/``mrel``/``erel`` (+ year ``y``)."""
+    if g.get("mon"):
+        month = _month_number(g["mon"])
+    elif g.get("km"):
+        month = int(g["km"])
+    else:
+        rel = g.get("mrel") or g.get("erel")
+        table = _KO_MONTH_SHIFT if g.get("mrel") else _EN_SHIFT
+        shift = 0 if rel and rel.strip().lower() in ("the", "this", "the current") else _shift(table, rel)
+        return _add_months(ctx.today.year, ctx.today.month, shift)
+    if not 1 <= month <= 12:
+        return ctx.today.year, None
+    year = int(g["y"]) if g.get("y") else _upcoming_year(ctx.today, month)
+    return year, month
+
+
+def _h_ko_date(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """12월 16일, 2026년 12월 16일(수), 이천십오년 삼월 삼일, 7월 13일 - 15일."""
+    g = m.groupdict()
+    month, day = _number(g["m"]), _number(g["d"])
+    if not month or not day:
+        return None
+    if g["y"]:
+        year = _number(g["y"])
+        year = _expand_year(str(year)) if year and year < 100 else year
+    elif g["yrel"]:
+        year = ctx.today.year + _shift(_KO_YEAR_SHIFT, g["yrel"])
+    else:
+        year = _upcoming_year(ctx.today, month, day)
+    start = _safe_date(year or 0, month, day) if year else None
+    if start is None:
+        return None
+    if g["d2"]:
+        month2 = _number(g["m2"]) if g["m2"] else month
+        end = _safe_date(year, month2 or 0, _number(g["d2"]) or 0)
+        if end and end < start:
+            end = _safe_date(year + 1, month2 or 0, _number(g["d2"]) or 0)
+        if end:
+            return (start, end, "day")
+    return (start, start, "day")
+
+
+def _h_ko_bare_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """16일, 15일에, 19일 화요일, 16일(수): a day of this or next month."""
+    wd = m.group("wd") or m.group("pwd")
+    return _day(_upcoming_day(ctx.today, int(m.group("d")), _WEEKDAYS_KO[wd] if wd else None))
+
+
+def _h_ko_month(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """12월, 2027년 1월, 내년 1월, 12월 초/중순/말, 다음 3월."""
+    g = m.groupdict()
+    month = int(g["m"])
+    if not 1 <= month <= 12:
+        return None
+    if g["y"]:
+        year = _expand_year(g["y"])
+    elif g["yrel"]:
+        year = ctx.today.year + _shift(_KO_YEAR_SHIFT, g["yrel"])
+    elif g["rel"] and _shift(_KO_WEEK_SHIFT, g["rel"]) > 0:
+        year = ctx.today.year if month > ctx.today.month else ctx.today.year + 1
+    else:
+        year = _upcoming_year(ctx.today, month)
+    part = _mod_part(g["mod"])
+    return _part_of_month(year, month, part) if part else _month(year, month)
+
+
+def _h_ko_relative_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    offsets = {"오늘": 0, "금일": 0, "내일": 1, "명일": 1, "낼": 1, "모레": 2, "내일모레": 2,
+               "낼모레": 2, "글피": 3, "어제": -1, "작일": -1, "어저께": -1, "그제": -2,
+               "그저께": -2, "엊그제": -2}
+    return _day(ctx.today + timedelta(days=offsets[m.group("w")]))
+
+
+def _h_ko_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """금요일, 다음 주 수요일, 이번 주 금요일, 지난 일요일, 다다음 주 월요일."""
+    rel = m.group("rel")
+    weekday = _WEEKDAYS_KO[m.group("wd")]
+    if not rel:
+        return _weekday_hit(ctx.today, weekday, None)
+    rel = rel.replace(" ", "")
+    if rel in ("다가오는", "돌아오는", "오는"):
+        return _weekday_hit(ctx.today, weekday, None)
+    return _weekday_hit(ctx.today, weekday, _shift(_KO_WEEK_SHIFT, rel))
+
+
+def _h_ko_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """이번 주, 다음주, 담주, 지난주, 다음 주 초/중/말, 이번 주말."""
+    monday = _week_start(ctx.today) + timedelta(weeks=_shift(_KO_WEEK_SHIFT, m.group("rel")))
+    mod = m.group("mod")
+    part = _mod_part(mod) if mod and mod.strip() not in ("중", "중에", "중으로", "내", "내로", "안") else None
+    if part == "late" and mod.strip() == "말":
+        return (monday + timedelta(days=4), monday + timedelta(days=6), "day")
+    return _part_of_week(monday, part) if part else _week(monday)
+
+
+def _h_ko_weekend(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    monday = _week_start(ctx.today) + timedelta(weeks=_shift(_KO_WEEK_SHIFT, m.group("rel")))
+    return _part_of_week(monday, "weekend")
+
+
+def _h_ko_month_rel(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """이번 달, 다음 달, 다음 달 초, 이번 달 말, 월말, 다음 달 16일."""
+    year, month = _add_months(ctx.today.year, ctx.today.month, _shift(_KO_MONTH_SHIFT, m.group("rel")))
+    if m.group("d"):
+        return _day(_safe_date(year, month, int(m.group("d"))))
+    part = _mod_part(m.group("mod") or m.group("mod2"))
+    return _part_of_month(year, month, part) if part else _month(year, month)
+
+
+def _h_ko_year(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """연내, 올해 안, 연말, 내년 초, 2027년, 2026년 상반기, 3분기, 3사분기."""
+    g = m.groupdict()
+    if g["y"]:
+        year = _expand_year(g["y"])
+    elif g["yrel"]:
+        year = ctx.today.year + _shift(_KO_YEAR_SHIFT, g["yrel"])
+    else:
+        year = ctx.today.year
+    if g["q"] or g["q2"]:
+        q = _number(g["q"] or g["q2"])
+        return _quarter(year, q) if q and 1 <= q <= 4 else None
+    mod = (g["mod"] or "").replace(" ", "")
+    if mod in ("상반기",):
+        return _part_of_year(year, "first_half")
+    if mod in ("하반기",):
+        return _part_of_year(year, "second_half")
+    if mod in ("안", "안에", "안으로", "내", "내로", "중", "중으로", "중에") or g["within"]:
+        return _part_of_year(year, "within")
+    if mod in ("말", "말경") or g["eoy"]:
+        return _part_of_year(year, "late")
+    if mod in ("초", "초순") or g["boy"]:
+        return _part_of_year(year, "early")
+    return _part_of_year(year, "year")
+
+
+# --- durations -------------------------------------------------------------
+
+_UNIT_DAYS = {"day": 1, "week": 7}
+
+
+def _span(today: date, n: float, unit: str, business: bool, korean: bool) -> date:
+    """today + n units (business days skip weekends, and KR holidays for Korean text)."""
+    if business:
+        return _add_business_days(today, int(n), korean)
+    if unit in _UNIT_DAYS:
+        return today + timedelta(days=round(n * _UNIT_DAYS[unit]))
+    months = round(n * (12 if unit == "year" else 1))
+    return _shift_months(today, months)
+
+
+def _duration_hit(today: date, n: float, unit: str, how: str, business: bool, korean: bool) -> _Hit:
+    """how: after (point), ago (point), within (deadline), last/next (period), else duration."""
+    target = _span(today, n, unit, business, korean)
+    days = (target - today).days
+    if how == "after":
+        return (target, target, "day", "point", days)
+    if how == "ago":
+        past = _span(today, -n, unit, False, korean)
+        return (past, past, "day", "point", (today - past).days)
+    if how == "within":
+        return (target, target, "day", "deadline", days)
+    if how in ("last", "next"):
+        return _period_window(today, int(n), unit, how)
+    return (target, target, "day", "duration", days)
+
+
+def _period_window(today: date, n: int, unit: str, how: str) -> _Hit:
+    """'last 2 weeks' / '지난 2주' and 'next 3 months' / '다음 3달', calendar aligned."""
+    if unit == "week":
+        monday = _week_start(today)
+        if how == "last":
+            return (monday - timedelta(weeks=n), monday - timedelta(days=1), "week")
+        return (monday + timedelta(weeks=1), monday + timedelta(weeks=n + 1, days=-1), "week")
+    if unit in ("month", "year"):
+        months = n * (12 if unit == "year" else 1)
+        if how == "last":
+            y, mo = _add_months(today.year, today.month, -months)
+            return (date(y, mo, 1), date(today.year, today.month, 1) - timedelta(days=1), unit)
+        y, mo = _add_months(today.year, today.month, 1)
+        y2, mo2 = _add_months(today.year, today.month, months)
+        return (date(y, mo, 1), _month_end(y2, mo2), unit)
+    if how == "last":
+        return (today - timedelta(days=n), today - timedelta(days=1), "day")
+    return (today + timedelta(days=1), today + timedelta(days=n), "day")
+
+
+_EN_UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
+
+
+def _h_en_duration(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """in 2 weeks, within 10 days, 3 business days, two weeks ago, slipped by a week, 4-6 weeks."""
+    g = m.groupdict()
+    n = _number(g["n2"] or g["n"])
+    if g["n"][0].isdigit() and "." in g["n"]:
+        n = float(g["n"])
+    if not n:
+        return None
+    unit = _EN_UNITS[g["unit"][0].lower()]
+    pre = re.sub(r"\s+", " ", (g["pre"] or "").lower())
+    post = re.sub(r"\s+", " ", (g["post"] or "").lower())
+    if post in ("ago", "back", "earlier"):
+        how = "ago"
+    elif post in ("from now", "from today", "later", "hence", "after") or re.search(r"\b(?:in|after)\s+$", pre):
+        how = "after"
+    elif re.search(r"\bwithin\b|\binside\b", pre):
+        how = "within"
+    elif re.search(r"\b(?:last|past)\b", pre):
+        how = "last"
+    elif re.search(r"\bnext\b", pre):
+        how = "next"
+    else:
+        how = "duration"
+    business = bool(g["biz"]) and g["biz"].lower() != "calendar"
+    return _duration_hit(ctx.today, n, unit, how, business, ctx.lang == "ko")
+
+
+_KO_UNITS = {"일": "day", "영업일": "day", "주": "week", "주일": "week", "개월": "month",
+             "달": "month", "년": "year", "해": "year"}
+
+
+def _h_ko_duration(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """2주, 2주간, 2주 후, 3일 뒤, 2주 이내, 영업일 기준 3일, 3영업일, 한 달, 1주일 정도 늦어질."""
+    g = m.groupdict()
+    token = g["n"]
+    n = _number(token)
+    if g["n2"]:
+        n = _number(g["n2"])
+    if not n:
+        return None
+    unit_word = g["unit"]
+    post = (g["post"] or g["cue"] or "").strip()
+    pre = (g["pre"] or "").replace(" ", "")
+    business = unit_word == "영업일" or "영업일" in pre
+    sino = not token.isdigit() and token not in _KO_NATIVE
+    if unit_word == "일" and not (post or business):
+        return None  # a bare "16일" is a day of month
+    if sino and not post and unit_word not in ("주일",):
+        return None  # "이주", "사주", "오일" are words, not durations, without a cue
+    if token in _KO_NATIVE and unit_word == "일":
+        return None
+    unit = _KO_UNITS[unit_word]
+    cue = post.replace(" ", "")
+    cue = re.sub(r"^(?:정도|가량|쯤|여|내외)", "", cue)
+    if re.match(r"(?:후|뒤|이후|만에)", cue):
+        how = "after"
+    elif re.match(r"전|이전", cue):
+        how = "ago"
+    elif re.match(r"이내|내|안", cue):
+        how = "within"
+    elif pre.startswith("지난"):
+        how = "last"
+    elif pre.startswith(("다음", "향후", "앞으로")) and not cue:
+        how = "next"
+    else:
+        how = "duration"
+    return _duration_hit(ctx.today, n, unit, how, business, ctx.lang != "en")
+
+
+# --- holidays ----------------------------------------------------------------
+
+# (pattern, country, category, name in the holidays library, days added)
+_HOLIDAYS: tuple[tuple[str, str, str, str, int], ...] = (
+    (r"christmas\s+eve|x-?mas\s+eve|크리스마스\s*이브", "US", "unofficial", "Christmas Eve", 0),
+    (r"christmas(?:\s+day)?|x-?mas|크리스마스|성탄절", "US", "public", "Christmas Day", 0),
+    (r"new\s+years?'?s?\s+eve", "US", "unofficial", "New Year's Eve", 0),
+    (r"new\s+years?'?s?(?:\s+day)?|신정", "US", "public", "New Year's Day", 0),
+    (r"thanksgiving(?:\s+day)?|추수\s*감사절", "US", "public", "Thanksgiving Day", 0),
+    (r"black\s+friday", "US", "public", "Thanksgiving Day", 1),
+    (r"cyber\s+monday", "US", "public", "Thanksgiving Day", 4),
+    (r"(?:mlk|martin\s+luther\s+king'?s?)(?:\s+jr\.?)?(?:'s)?\s+day|civil\s+rights\s+day", "US",
+     "public", "Martin Luther King Jr. Day", 0),
+    (r"president'?s'?\s+day|washington'?s\s+birthday", "US", "public", "Washington's Birthday", 0),
+    (r"memorial\s+day", "US", "public", "Memorial Day", 0),
+    (r"independence\s+day|(?:the\s+)?(?:4th|fourth)\s+of\s+july|july\s+4th", "US", "public",
+     "Independence Day", 0),
+    (r"labou?r\s+day", "US", "public", "Labor Day", 0),
+    (r"columbus\s+day", "US", "public", "Columbus Day", 0),
+    (r"veterans'?\s+day", "US", "public", "Veterans Day", 0),
+    (r"valentine'?s?\s+day", "US", "unofficial", "Valentine's Day", 0),
+    (r"hallowe'?en", "US", "unofficial", "Halloween", 0),
+    (r"(?:st\.?|saint)\s+(?:patrick|paddy)'?s?\s+day", "US", "unofficial", "Saint Patrick's Day", 0),
+    (r"mother'?s'?\s+day", "US", "unofficial", "Mother's Day", 0),
+    (r"father'?s'?\s+day", "US", "unofficial", "Father's Day", 0),
+    (r"groundhogs?'?\s+day", "US", "unofficial", "Groundhog Day", 0),
+    (r"easter(?:\s+sunday)?", "US", "unofficial", "Easter Sunday", 0),
+    (r"easter\s+mon(?:day)?", "US", "unofficial", "Easter Sunday", 1),
+    (r"good\s+friday", "US", "unofficial", "Good Friday", 0),
+    (r"설날|설\s*연휴|구정|(?:chinese|lunar)\s+new\s+years?'?s?(?:\s+day)?", "KR", "public",
+     "Korean New Year", 0),
+    (r"추석|한가위|chuseok", "KR", "public", "Chuseok", 0),
+    (r"삼일절", "KR", "public", "Independence Movement Day", 0),
+    (r"어린이날", "KR", "public", "Children's Day", 0),
+    (r"현충일", "KR", "public", "Memorial Day", 0),
+    (r"광복절", "KR", "public", "Liberation Day", 0),
+    (r"개천절", "KR", "public", "National Foundation Day", 0),
+    (r"한글날", "KR", "public", "Hangul Day", 0),
+    (r"석가\s*탄신일|부처님\s*오신\s*날", "KR", "public", "Buddha's Birthday", 0),
+)
+_HOLIDAY_BY_INDEX = {f"h{i}": entry for i, entry in enumerate(_HOLIDAYS)}
+
+
+def _holiday_date(entry: tuple[str, str, str, str, int], year: int) -> date | None:
+    _, country, category, name, extra = entry
+    day = _holiday_table(country, category, year).get(name)
+    return day + timedelta(days=extra) if day else None
+
+
+def _h_holiday(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """Christmas, Thanksgiving 2027, last Memorial Day, 추석, 내년 설날."""
+    g = m.groupdict()
+    entry = next(_HOLIDAY_BY_INDEX[k] for k, v in g.items() if k.startswith("h") and v)
+    if g["y"] or g["ky"]:
+        return _day(_holiday_date(entry, int(g["y"] or g["ky"])))
+    shift = _shift(_KO_YEAR_SHIFT, g["kyrel"]) if g["kyrel"] else _shift(_EN_SHIFT, g["yrel"])
+    if g["kyrel"] or g["yrel"]:
+        return _day(_holiday_date(entry, ctx.today.year + shift))
+    rel = (g["rel"] or "").lower()
+    if rel in ("last", "previous"):
+        for year in (ctx.today.year, ctx.today.year - 1):
+            day = _holiday_date(entry, year)
+            if day and day < ctx.today:
+                return _day(day)
+        return None
+    for year in (ctx.today.year, ctx.today.year + 1):
+        day = _holiday_date(entry, year)
+        if day and day >= ctx.today:
+            return _day(day)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The rule table
+# ---------------------------------------------------------------------------
+
+_NOT_NUM_BEFORE = r"(?<![0-9A-Za-z_.\-/:,#])"
+_NOT_NUM_AFTER = r"(?![0-9A-Za-z_\-/]|[.:,]\d)"
+_KO_PAREN_WD = r"(?:\s*\(\s*(?P<pwd>[월화수목금토일])(?:요일)?\s*\))"
+
+_RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...] = (
+    ("numeric", _NOT_NUM_BEFORE + r"(?:"
+     r"(?P<y>(?:19|20)\d{2})(?P<s1>[-./])\s?(?P<m>\d{1,2})(?P=s1)\s?(?P<d>\d{1,2})\.?"
+     r"|(?P<a>\d{1,2})(?P<s2>[-./])(?P<b>\d{1,2})(?P=s2)(?P<c>\d{4}|\d{2})"
+     rf"|(?P<ym_y>{_YEAR4})[-/.](?P<ym_m>\d{{1,2}})"
+     rf"|(?P<my_m>\d{{1,2}})/(?P<my_y>{_YEAR4})"
+     r"|(?!24/7(?!\d))(?P<p>\d{1,2})\s?/\s?(?P<q>\d{1,2})(?!\s*(?:inch|in\b|\"|인치|mm|cm))"
+     r"|(?P<r>\d{1,2})-(?P<t>\d{1,2})(?!\s*(?:days?|weeks?|wks?|months?|years?|business|working"
+     r"|pcs|units?|ea|%|일|주|개|대|영업일|시|명|건|박|달|년))"
+     r"|(?P<u>\d{1,2})\.(?P<v>\d{1,2})(?=\s*\(\s*[월화수목금토일]|\s*(?:까지|부터|~)))"
+     + _NOT_NUM_AFTER + r"(?:\s*\(\s*[월화수목금토일A-Za-z]{1,3}\.?\s*\))?", _h_numeric),
+    ("en_month_day", rf"\b(?:{_WD}\.?,?\s+(?:the\s+)?)?(?P<mon>{_MON})\.?[\s-]*(?:the\s+)?"
+     rf"(?P<d>{_DAYNUM})(?![\d:])\b(?:\s*(?:-|–|~|to|thru|through|until|till)\s*"
+     rf"(?:(?P<mon2>{_MON})\.?\s*)?(?P<d2>{_DAYNUM})\b)?(?:,?\s*(?P<y>{_YEAR4}|'\d{{2}})(?!\d))?"
+     rf"(?:,?\s*{_WD}\b\.?)?", _h_en_month_day),
+    ("en_day_month", rf"(?<![\d.,/-])\b(?:{_WD}\.?,?\s+)?(?:(?:from\s+)?the\s+)?(?P<d>{_DAYNUM})"
+     rf"(?:\s*(?:-|–|~|to|thru|through|until|till)\s*(?:the\s+)?(?P<d2>{_DAYNUM}))?"
+     rf"(?:\s+day)?[\s/-]*(?:of\s+)?(?P<mon>{_MON})\b\.?(?:[\s,/-]*(?P<y>{_YEAR4}|'?\d{{2}})(?![\d:]))?",
+     _h_en_month_day),
+    ("en_nth_weekday", rf"\b(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)"
+     rf"\s+(?P<ewd>{_WD})\s+(?:of|in)\s+(?:(?P<mon>{_MON})(?:\s+(?P<y>{_YEAR4}))?"
+     r"|(?P<erel>the|this|next|last|the\s+next|the\s+current|the\s+following|the\s+previous)\s+month)\b",
+     _h_nth_weekday),
+    ("en_weekday_day", rf"\b(?P<wd>{_WD})\.?,?\s+(?:the\s+)?(?P<d>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b",
+     _h_en_weekday_day),
+    ("en_month", r"\b(?:(?P<mod>early|mid|middle\s+of|late|(?:at\s+)?(?:the\s+)?(?:end|beginning|start|middle)"
+     r"\s+of)[\s-]+)?(?:(?P<rel>this|next|last|coming)\s+)?"
+     rf"(?P<mon>{_MON})\b(?:(?<![a-z]{{5}})\.)?(?:,?\s+(?:of\s+)?(?P<y>{_YEAR4})\b)?", _h_en_month),
+    ("en_relative_day", r"\b(?:(?:the\s+)?day\s+(?:after\s+tomorrow|before\s+yesterday)|today|tonight"
+     r"|tomorrows?|tmrw?|yesterday|eod|cob|eob|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+)?day"
+     r"|close\s+of\s+business)\b", _h_en_relative_day),
+    ("en_weekday", r"\b(?:(?P<rel>this\s+coming|this|next|last|coming|upcoming|past|previous|following)\s+)?"
+     rf"(?P<wd>{_WD})(?:'s)?\b(?:(?<!day)\.)?(?:\s+(?P<post>after\s+next|next\s+week|this\s+week|last\s+week"
+     r"|(?:of|from)\s+(?:this|next|last|the\s+following|the\s+next|the\s+coming)\s+week)\b)?", _h_en_weekday),
+    ("en_week", r"\b(?:(?P<mod>early|mid|late|(?:at\s+)?(?:the\s+)?(?:beginning|start|end|middle)\s+of)"
+     r"[\s-]+)?(?:(?P<rel>this|next|last|coming|upcoming|current|past|previous|following|the\s+following"
+     r"|the\s+coming|the\s+next|the\s+current|the\s+previous|the\s+past)\s+week|the\s+week\s+after\s+next"
+     r"|(?P<eow>eow|(?:the\s+)?end\s+of\s+(?:the\s+)?week))\b", _h_en_week),
+    ("en_month_rel", r"\b(?:(?:the\s+)?(?P<d>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?)\s+(?:day\s+)?of\s+(?:the\s+)?"
+     r"(?P<drel>this|next|last|current|previous|following|coming)\s+month"
+     r"|(?:(?P<mod>early|mid|late|(?:at\s+)?(?:the\s+)?(?:beginning|start|end|middle)\s+of)[\s-]+)?"
+     r"(?:(?P<rel>this|next|last|coming|current|past|previous|following|the\s+following|the\s+next"
+     r"|the\s+previous)\s+month|the\s+month\s+after\s+next)"
+     r"|(?:at\s+)?(?:the\s+)?(?P<eom>eom|bom|month[\s-]end|end\s+of\s+(?:the\s+)?month"
+     r"|(?:beginning|start)\s+of\s+(?:the\s+)?month))\b", _h_en_month_rel),
+    ("en_year", r"\b(?:(?:the\s+)?(?P<q>[1-4]|first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter"
+     rf"(?:\s+(?:of\s+)?(?P<y>{_YEAR4}))?"
+     rf"|q(?P<qq>[1-4])(?:\s*(?:'|fy)?\s*(?P<yy>{_YEAR4}|\d{{2}}))?"
+     r"|h(?P<h>[12])"
+     rf"|(?:in|during|by|until|through|for)\s+(?P<yin>{_YEAR4})"
+     r"|(?P<eoy>eoy|year[\s-]end|(?:(?:the|this)\s+)?end\s+of\s+(?:the\s+|this\s+)?year)"
+     r"|(?:(?P<mod>early|mid|late|(?:the\s+)?(?:beginning|start|end|middle)\s+of)[\s-]+)?"
+     rf"(?:(?P<rel>this|next|last|the\s+following|the\s+next|current)\s+year|(?P<ym>{_YEAR4})(?=\s))"
+     r")\b", _h_en_year),
+    ("week_number", rf"(?<![\w-])(?:(?P<y>{_YEAR4})\s*[-년]?\s*)?(?:(?:cw|ww|kw|wk|w)\s?|week\s*#?\s*|제\s*)"
+     r"(?P<w>\d{1,2})(?:\s*주차)?(?![\w-])|(?<![\d])(?P<kw>\d{1,2})\s*주차", _h_week_number),
+    ("ko_date", r"(?<![\d가-힣])(?:(?P<y>\d{4}|\d{2}|[일이삼사오육칠팔구십백천]{2,6})\s*년\s*,?\s*"
+     rf"|(?P<yrel>{_KO_YEAR_REL})\s*)?"
+     r"(?P<m>1[0-2]|0?[1-9]|[일이삼사오육칠팔구십]{1,3})\s*월\s*-?\s*(?P<d>[12]\d|3[01]|0?[1-9]|[일이삼사오육칠팔구십]{1,4}?)\s*일"
+     r"(?:\s*\(\s*[월화수목금토일](?:요일)?\s*\)|,?\s*[월화수목금토일]요일)?(?:,?\s*(?:19|20)\d{2}(?:년)?)?"
+     r"(?:\s*(?:~|-|–|부터|에서)\s*(?:(?P<m2>1[0-2]|0?[1-9])\s*월\s*)?(?P<d2>[12]\d|3[01]|0?[1-9])\s*일"
+     r"(?:\s*\(\s*[월화수목금토일]\s*\)|\s*[월화수목금토일]요일)?(?:\s*(?:까지|사이))?)?", _h_ko_date),
+    ("ko_nth_weekday", rf"(?:(?:(?P<y>\d{{4}})\s*년\s*)?(?P<km>1[0-2]|0?[1-9])\s*월|(?P<mrel>{_KO_MONTH_REL}))"
+     rf"\s*(?:의\s*)?(?P<ord>{_KO_ORD})\s*(?P<wk>주\s*)?(?P<wd>[월화수목금토일])(?:요일|욜)", _h_nth_weekday),
+    ("ko_month_week", rf"(?:(?:(?P<y>\d{{4}})\s*년\s*)?(?P<km>1[0-2]|0?[1-9])\s*월|(?P<mrel>{_KO_MONTH_REL}))"
+     rf"\s*(?:의\s*)?(?:(?P<ord>{_KO_ORD})\s*주|(?P<n>[1-5])\s*주차)", _h_ko_month_week),
+    ("ko_bare_day", r"(?<![\d가-힣.,\-/])(?P<d>[12]\d|3[01]|0?[1-9])\s*일(?!\s*(?:간|동안|정도|가량|쯤|내외|이내|내에|내로"
+     r"|안에|안으로|후|뒤|만에|소요|걸|지연|연기|늦|밀|씩|분|이상|전(?!까지)|영업|차|자로|자\b|치))"
+     rf"(?:{_KO_PAREN_WD}|,?\s*(?P<wd>[월화수목금토일])요일)?", _h_ko_bare_day),
+    ("ko_month", rf"(?<![\d가-힣.,])(?:(?P<y>\d{{4}}|\d{{2}})\s*년\s*|(?P<yrel>{_KO_YEAR_REL})\s*)?"
+     r"(?:(?P<rel>다음|이번|오는|돌아오는)\s*)?(?P<m>1[0-2]|0?[1-9])\s*월(?!\s*\d)"
+     r"(?:\s*(?P<mod>초순|초|상순|중순|중|하순|말경|말일|말|경|내|안))?" + _KO_AFTER, _h_ko_month),
+    ("ko_relative_day", r"(?<![가-힣])(?P<w>내일모레|낼모레|오늘|금일|내일|명일|모레|글피|어제|작일|어저께|엊그제"
+     r"|그저께|그제|낼(?=$|[^가-힣]|까지|은|도|중|이나|쯤|오전|오후))" + _KO_AFTER, _h_ko_relative_day),
+    ("ko_weekday", rf"(?:(?P<rel>{_KO_WEEK_REL}|이번|다음|지난|저번|오는|다가오는|돌아오는)\s*)?{_KO_WD}",
+     _h_ko_weekday),
+    ("ko_weekend", r"(?:(?P<rel>이번|다음|담|지난|저번|다다음|오는)\s*)?주말(?!\s*까지)?", _h_ko_weekend),
+    ("ko_week", rf"(?<![가-힣])(?P<rel>{_KO_WEEK_REL})(?:\s*(?P<mod>초반|초|중반|중으로|중에|중|후반|말|내로|내|안))?"
+     + _KO_AFTER, _h_ko_week),
+    ("ko_month_rel", rf"(?<![가-힣])(?:(?P<rel>{_KO_MONTH_REL})(?:\s*(?P<d>[12]\d|3[01]|0?[1-9])\s*일"
+     r"|\s*(?P<mod>초순|초|상순|중순|하순|말경|말일|말))?|월(?P<mod2>말|초|중순))" + _KO_AFTER, _h_ko_month_rel),
+    ("ko_year", rf"(?<![\d가-힣])(?:(?:(?P<y>(?:19|20)\d{{2}}|\d{{2}})\s*년(?:도)?|(?P<yrel>{_KO_YEAR_REL}))"
+     r"(?:\s*(?:(?P<q>[1-4]|일|이|삼|사)\s*(?:사)?분기|(?P<mod>상반기|하반기|안에|안으로|안|내로|내|중으로|중에|중"
+     r"|말경|말|초순|초)))?(?!\s*\d{1,2}\s*월)"
+     r"|(?P<within>연내|년내)|(?P<eoy>연말|년말)|(?P<boy>연초|년초)"
+     r"|(?P<q2>[1-4]|일|이|삼|사)\s*(?:사)?분기)" + _KO_AFTER, _h_ko_year),
+    ("en_duration", r"\b(?P<pre>(?:(?:in|within|inside(?:\s+of)?|after|for|by|about|around|approximately"
+     r"|approx\.?|roughly|up\s+to|at\s+least|another|additional|an\s+additional|extra|the\s+next|next"
+     r"|the\s+last|last|the\s+past|past|over|of)\s+){0,3})"
+     rf"(?P<n>{_EN_NUM})(?:\s*(?:-|–|~|to|or)\s*(?P<n2>\d{{1,3}}|two|three|four|five|six|eight|ten|twelve))?"
+     r"[\s-]*(?P<biz>business|working|work|calendar)?[\s-]*(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+     r"(?:\s+(?P<post>from\s+now|from\s+today|later|hence|ago|back|earlier|out|after))?\b", _h_en_duration),
+    ("ko_duration", r"(?<![가-힣\d.,])(?P<pre>(?:영업일\s*기준(?:으로)?\s*|영업일로\s*|지난\s*|다음\s*|향후\s*"
+     r"|앞으로\s*|지금으로부터\s*|오늘로부터\s*|오늘부터\s*|약\s*|대략\s*|최소\s*|최대\s*)*)"
+     rf"(?P<n>{_KO_NUM})(?:\s*(?:~|-|–)\s*(?P<n2>\d{{1,3}}))?\s*(?P<unit>영업일|주일|주(?!차|년|말)|개월|달|년|일)"
+     r"(?:(?P<post>\s*(?:정도|가량|쯤|여|내외)?\s*(?:후에?|뒤에?|이후|만에|전(?!까지)|이전(?!까지)|이내로?|이내에"
+     r"|내에?|내로|안에|안으로|간|동안))|(?=(?P<cue>\s*(?:정도|가량|쯤|내외)?\s*(?:소요|걸|지연|연기|늦|밀|딜레이|씩"
+     r"|정도|가량|쯤|내외))))?", _h_ko_duration),
+)
+
+
+def _h_holiday_rule() -> str:
+    """One pattern holding every holiday name, each in its own group h0, h1, ..."""
+    names = "|".join(f"(?P<h{i}>{entry[0]})" for i, entry in enumerate(_HOLIDAYS))
+    return (rf"(?:(?P<rel>next|last|this|previous)\s+|(?:(?P<ky>\d{{4}})\s*년\s*|(?P<kyrel>{_KO_YEAR_REL})\s*))?"
+            rf"(?<![\w])(?:{names})(?![a-z])(?:\s*(?:of\s+)?(?:(?P<y>{_YEAR4})\b"
+            rf"|(?P<yrel>this|next|last)\s+year\b))?")
+
+
+# A rule runs only when one of its keywords occurs in the lower-cased text.
+_MONTH_KEYS = tuple(_MONTHS)
+_WEEKDAY_KEYS = tuple(_WEEKDAYS_EN)
+_GATES: dict[str, tuple[str, ...]] = {
+    "numeric": ("/", "-", "."),
+    "en_month_day": _MONTH_KEYS,
+    "en_day_month": _MONTH_KEYS,
+    "en_nth_weekday": ("first", "second", "third", "fourth", "fifth", "last", "1st", "2nd", "3rd", "4th"),
+    "en_weekday_day": _WEEKDAY_KEYS,
+    "en_month": _MONTH_KEYS,
+    "en_relative_day": ("today", "tonight", "tomorrow", "tmr", "yesterday", "eod", "cob", "eob", "end of",
+                        "close of"),
+    "en_weekday": _WEEKDAY_KEYS,
+    "en_week": ("week", "eow"),
+    "en_month_rel": ("month", "eom", "bom"),
+    "en_year": ("quarter", "q1", "q2", "q3", "q4", "h1", "h2", "year", "eoy", " 19", " 20"),
+    "week_number": ("week", "wk", "cw", "ww", "kw", "주차", "w0", "w1", "w2", "w3", "w4", "w5"),
+    "ko_date": ("월",),
+    "ko_nth_weekday": ("요일", "욜"),
+    "ko_month_week": ("주",),
+    "ko_bare_day": ("일",),
+    "ko_month": ("월",),
+    "ko_relative_day": ("오늘", "금일", "내일", "명일", "모레", "글피", "어제", "작일", "어저께", "그제", "그저께",
+                        "낼"),
+    "ko_weekday": ("요일", "욜"),
+    "ko_weekend": ("주말",),
+    "ko_week": ("주",),
+    "ko_month_rel": ("달", "월"),
+    "ko_year": ("년", "연내", "연말", "연초", "분기", "올해", "올 해", "지난해", "지난 해", "다음 해"),
+    "en_duration": ("day", "week", "wk", "month", "mos", "year", "yr"),
+    "ko_duration": ("일", "주", "월", "달", "년"),
+    "holiday": ("christmas", "xmas", "x-mas", "new year", "thanksgiving", "black friday", "cyber monday",
+                "mlk", "martin", "civil rights", "president", "washington", "memorial", "independence",
+                "of july", "july 4", "labo", "columbus", "veteran", "valentine", "hallow", "patrick",
+                "paddy", "mother", "father", "groundhog", "easter", "good friday", "크리스마스", "성탄", "신정",
+                "추수", "설", "구정", "lunar", "chinese", "추석", "한가위", "chuseok", "삼일절", "어린이날", "현충일",
+                "광복절", "개천절", "한글날", "석가", "부처님"),
+}
+
+_RULES: tuple[tuple[str, tuple[str, ...], re.Pattern, Callable[[re.Match, _Ctx], _Hit | None]], ...] = tuple(
+    (name, _GATES[name], re.compile(pattern), handler)
+    for name, pattern, handler in _RULES_SPEC + (("holiday", _h_holiday_rule(), _h_holiday),)
+)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+# Deadline markers around a match: English before it, Korean after it.
+_EN_DEADLINE_BEFORE = re.compile(
+    r"\b(?:by|no\s+later\s+than|not\s+later\s+than|until|till|before|due(?:\s+(?:on|by))?|deadline(?:\s+is)?:?)"
+    r"\s+(?:the\s+)?$", re.IGNORECASE)
+_KO_DEADLINE_AFTER = re.compile(r"\s?(?:전까지|이전까지|까지|이내로|이내|내로|안으로|중으로)")
+# Two dates joined as a range.
+_RANGE_JOIN = re.compile(r"\s*(?:-|–|~|〜|to|through|thru|until|till|부터|에서)\s*(?:the\s+)?$", re.IGNORECASE)
+_RANGE_TAIL = re.compile(r"\s*(?:까지|사이)")
+_RANGE_GRAINS = ("day",)
+
+
+def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
+    """Every rule match that resolves; patterns run on ASCII-lower-cased text."""
+    low = text.translate(_ASCII_LOWER)
+    found = []
+    for name, gate, pattern, handler in _RULES:
+        if not any(key in low for key in gate):
+            continue
+        for m in pattern.finditer(low):
+            hit = handler(m, ctx)
+            if hit is None:
+                continue
+            value, last, grain, kind, days = hit + ("point", None)[len(hit) - 3:]
+            start, end = m.start(), m.end()
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if end > start:
+                found.append(_Cand(start, end, value, last, grain, kind, days, name))
+    return found
+
+
+def _select(cands: list[_Cand]) -> list[_Cand]:
+    """Longest match wins; ties go to the earlier rule in the table."""
+    chosen: list[_Cand] = []
+    taken = bytearray()
+    for cand in sorted(cands, key=lambda c: (c.start - c.end, c.start)):
+        if len(taken) < cand.end:
+            taken.extend(b"\0" * (cand.end - len(taken)))
+        if any(taken[cand.start:cand.end]):
+            continue
+        taken[cand.start:cand.end] = b"\1" * (cand.end - cand.start)
+        chosen.append(cand)
+    chosen.sort(key=lambda c: c.start)
+    return chosen
+
+
+def _join_ranges(text: str, cands: list[_Cand]) -> list[_Cand]:
+    """12/16~12/18, 8월 8일부터 8월 13일까지, Aug 8 - Aug 12: one mention from first to last day."""
+    out: list[_Cand] = []
+    for cand in cands:
+        prev = out[-1] if out else None
+        if (prev and prev.kind == "point" and cand.kind in ("point", "deadline")
+                and prev.grain in _RANGE_GRAINS and cand.grain in _RANGE_GRAINS
+                and _RANGE_JOIN.fullmatch(text, prev.end, cand.start)):
+            last = cand.last
+            if cand.rule == "ko_bare_day":
+                last = _safe_date(prev.value.year, prev.value.month, cand.last.day) or cand.last
+                if last < prev.value:
+                    last = _shift_months(last, 1)
+            if last >= prev.value:
+                end = cand.end
+                tail = _RANGE_TAIL.match(text, end)
+                if tail:
+                    end = tail.end()
+                out[-1] = _Cand(prev.start, end, prev.value, last, "day", "point", None, "range")
+                continue
+        out.append(cand)
+    return out
+
+
+def _mark_deadlines(text: str, cands: list[_Cand]) -> None:
+    """Widen a point to "by X" / "X까지" and mark it a deadline."""
+    prev_end = 0
+    for cand in cands:
+        if cand.kind == "point" and cand.rule != "range":
+            window_start = max(prev_end, cand.start - 24)
+            before = _EN_DEADLINE_BEFORE.search(text, window_start, cand.start)
+            after = _KO_DEADLINE_AFTER.match(text, cand.end)
+            if before:
+                cand.start, cand.kind = before.start(), "deadline"
+            if after:
+                cand.end, cand.kind = after.end(), "deadline"
+        prev_end = cand.end
+
+
+def find_dates(text: str, now: datetime, lang: str | None = None) -> list[DateMention]:
+    """All date expressions in ``text`` resolved against ``now`` (tz-aware), sorted by start.
+
+    ``lang`` ("ko", "en" or None) only changes which holidays count as
+    non-business days; both languages are always searched.
+    """
+    ctx = _Ctx(now.date(), lang, text)
+    chosen = _select(_candidates(text, ctx))
+    chosen = _join_ranges(text, chosen)
+    _mark_deadlines(text, chosen)
+    return [DateMention(text[c.start:c.end], c.start, c.end, c.value, c.last, c.grain, c.kind, c.days)
+            for c in chosen]
+
+
+def resolve(expr: str, now: datetime, lang: str | None = None) -> DateMention | None:
+    """The single mention covering most of ``expr`` (the earliest on a tie), or None."""
+    mentions = find_dates(expr, now, lang)
+    return max(mentions, key=lambda d: (d.end - d.start, -d.start)) if mentions else None

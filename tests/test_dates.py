@@ -1,0 +1,211 @@
+"""Tests for parsers.dates: fixed reference times only, never the wall clock."""
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from parsers.dates import find_dates, resolve
+
+KST = timezone(timedelta(hours=9))
+# Friday 2026-12-04 10:00 KST.  This week: Mon 11-30 .. Sun 12-06; next week: 12-07 .. 12-13.
+NOW = datetime(2026, 12, 4, 10, 0, tzinfo=KST)
+
+
+def one(text: str, lang: str | None = None, now: datetime = NOW):
+    found = find_dates(text, now, lang)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --- the product story ------------------------------------------------------------
+
+def test_vendor_confirms_next_wednesday():
+    m = one("다음 주 수요일 입고 확정", "ko")
+    assert (m.text, m.value, m.kind) == ("다음 주 수요일", date(2026, 12, 9), "point")
+
+
+def test_delay_of_two_weeks_is_a_duration():
+    m = one("2주 지연 예상됩니다", "ko")
+    assert (m.kind, m.days, m.value) == ("duration", 14, date(2026, 12, 18))
+
+
+def test_this_friday_is_today_on_a_friday():
+    assert one("이번 주 금요일 예정입니다").value == date(2026, 12, 4)
+
+
+# --- Korean -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("오늘", date(2026, 12, 4)), ("금일", date(2026, 12, 4)), ("내일", date(2026, 12, 5)),
+    ("명일", date(2026, 12, 5)), ("모레", date(2026, 12, 6)), ("글피", date(2026, 12, 7)),
+    ("어제", date(2026, 12, 3)), ("작일", date(2026, 12, 3)),
+    ("낼 보내드릴게요", date(2026, 12, 5)),
+    ("수요일에 출고", date(2026, 12, 9)), ("금요일", date(2026, 12, 11)),
+    ("다음 수요일", date(2026, 12, 9)), ("다음주 월요일", date(2026, 12, 7)),
+    ("담주 화요일", date(2026, 12, 8)), ("이번 주 월요일", date(2026, 11, 30)),
+    ("지난주 금요일", date(2026, 11, 27)), ("다다음 주 월요일", date(2026, 12, 14)),
+    ("12월 16일", date(2026, 12, 16)), ("12월16일", date(2026, 12, 16)),
+    ("12월 16일(수) 입고", date(2026, 12, 16)), ("2027년 1월 5일", date(2027, 1, 5)),
+    ("16일", date(2026, 12, 16)), ("2일", date(2026, 12, 2)), ("1일 입고", date(2026, 12, 1)),
+    ("1월", date(2027, 1, 1)), ("2027년 1월", date(2027, 1, 1)), ("내년 1월", date(2027, 1, 1)),
+    ("11월", date(2026, 11, 1)), ("3월", date(2027, 3, 1)),
+    ("이번 주", date(2026, 11, 30)), ("다음 주", date(2026, 12, 7)), ("다음주", date(2026, 12, 7)),
+    ("담주", date(2026, 12, 7)), ("다다음 주", date(2026, 12, 14)), ("지난주", date(2026, 11, 23)),
+    ("이번 달", date(2026, 12, 1)), ("다음 달", date(2027, 1, 1)), ("다음 달 초", date(2027, 1, 1)),
+    ("월말", date(2026, 12, 21)), ("이번 달 말", date(2026, 12, 21)),
+    ("12월 초", date(2026, 12, 1)), ("12월 중순", date(2026, 12, 11)), ("12월 말", date(2026, 12, 21)),
+    ("연말", date(2026, 12, 1)), ("51주차", date(2026, 12, 14)),
+    ("2주 후", date(2026, 12, 18)), ("2주 뒤", date(2026, 12, 18)), ("3일 후", date(2026, 12, 7)),
+    ("2026.12.16", date(2026, 12, 16)), ("2026-12-16", date(2026, 12, 16)),
+    ("2026/12/16", date(2026, 12, 16)), ("26.12.16", date(2026, 12, 16)),
+    ("12/16", date(2026, 12, 16)), ("크리스마스", date(2026, 12, 25)),
+])
+def test_korean_points(text, expected):
+    assert resolve(text, NOW, "ko").value == expected
+
+
+def test_bare_day_more_than_a_week_past_is_next_month():
+    assert resolve("5일 입고", datetime(2026, 12, 20, 9, 0, tzinfo=KST)).value == date(2027, 1, 5)
+    assert resolve("16일 출고", datetime(2026, 12, 20, 9, 0, tzinfo=KST)).value == date(2026, 12, 16)
+
+
+def test_month_day_without_year_rolls_when_long_past():
+    assert resolve("11/30", NOW).value == date(2026, 11, 30)
+    assert resolve("10월 2일", NOW).value == date(2027, 10, 2)
+
+
+@pytest.mark.parametrize("text, expected_text, expected", [
+    ("금요일까지 회신 부탁드립니다", "금요일까지", date(2026, 12, 11)),
+    ("16일까지 납품", "16일까지", date(2026, 12, 16)),
+    ("월요일까지는 어렵습니다", "월요일까지", date(2026, 12, 7)),
+    ("12/16까지", "12/16까지", date(2026, 12, 16)),
+])
+def test_korean_deadlines(text, expected_text, expected):
+    m = one(text, "ko")
+    assert (m.text, m.value, m.kind) == (expected_text, expected, "deadline")
+
+
+def test_within_is_a_deadline_on_the_last_day():
+    m = one("2주 이내 납품", "ko")
+    assert (m.kind, m.value, m.days) == ("deadline", date(2026, 12, 18), 14)
+    assert one("연내 납품 예정").last == date(2026, 12, 31)
+
+
+@pytest.mark.parametrize("text, days", [
+    ("2주", 14), ("2주간", 14), ("일주일", 7), ("한 달", 31), ("두 달", 62),
+    ("1주일 정도 늦어질 것 같습니다", 7), ("10일 지연", 10),
+])
+def test_korean_durations(text, days):
+    m = one(text, "ko")
+    assert (m.kind, m.days) == ("duration", days)
+
+
+def test_korean_business_days_skip_holidays():
+    # Thursday 2026-09-24: 추석 holidays 09-24..09-26, plus the weekend.
+    thursday = datetime(2026, 9, 23, 9, 0, tzinfo=KST)
+    assert one("3영업일", "ko", thursday).value == date(2026, 9, 30)
+    assert one("영업일 기준 3일", "ko", thursday).value == date(2026, 9, 30)
+    # English text counts weekends only.
+    assert one("3 business days", "en", thursday).value == date(2026, 9, 28)
+
+
+# --- English ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("today", date(2026, 12, 4)), ("tomorrow", date(2026, 12, 5)), ("yesterday", date(2026, 12, 3)),
+    ("the day after tomorrow", date(2026, 12, 6)),
+    ("Friday", date(2026, 12, 11)), ("this Friday", date(2026, 12, 4)),
+    ("next Wednesday", date(2026, 12, 9)), ("last Tuesday", date(2026, 11, 24)),
+    ("Dec 16th", date(2026, 12, 16)), ("16 Dec", date(2026, 12, 16)),
+    ("December 16, 2026", date(2026, 12, 16)), ("16th of December", date(2026, 12, 16)),
+    ("January", date(2027, 1, 1)), ("early January", date(2027, 1, 1)),
+    ("mid January", date(2027, 1, 11)), ("late January", date(2027, 1, 21)),
+    ("this week", date(2026, 11, 30)), ("next week", date(2026, 12, 7)),
+    ("the week after next", date(2026, 12, 14)), ("last week", date(2026, 11, 23)),
+    ("end of next week", date(2026, 12, 11)), ("end of the month", date(2026, 12, 21)),
+    ("EOM", date(2026, 12, 21)), ("EOW", date(2026, 12, 4)),
+    ("beginning of next month", date(2027, 1, 1)), ("week 51", date(2026, 12, 14)),
+    ("W51", date(2026, 12, 14)), ("in 3 days", date(2026, 12, 7)), ("in two weeks", date(2026, 12, 18)),
+    ("in 2 months", date(2027, 2, 4)), ("Q1 2027", date(2027, 1, 1)), ("Christmas", date(2026, 12, 25)),
+    ("Thanksgiving", date(2027, 11, 25)),
+])
+def test_english_points(text, expected):
+    assert resolve(text, NOW, "en").value == expected
+
+
+def test_english_deadlines():
+    m = one("Please ship by Friday.", "en")
+    assert (m.text, m.value, m.kind) == ("by Friday", date(2026, 12, 11), "deadline")
+    m = one("no later than Dec 16", "en")
+    assert (m.kind, m.value) == ("deadline", date(2026, 12, 16))
+    assert one("by end of day").value == date(2026, 12, 4)
+    m = one("within 2 weeks", "en")
+    assert (m.kind, m.value, m.days) == ("deadline", date(2026, 12, 18), 14)
+
+
+@pytest.mark.parametrize("text, days", [
+    ("two weeks", 14), ("a week", 7), ("3 business days", 5), ("slipped by a week", 7),
+    ("delayed by 10 days", 10),
+])
+def test_english_durations(text, days):
+    m = one(text, "en")
+    assert (m.kind, m.days) == ("duration", days)
+
+
+def test_in_two_weeks_is_a_point_with_days():
+    m = one("in two weeks", "en")
+    assert (m.kind, m.days) == ("point", 14)
+
+
+def test_ranges_join_into_one_mention():
+    m = one("12/16~12/18", "ko")
+    assert (m.value, m.last) == (date(2026, 12, 16), date(2026, 12, 18))
+    m = one("12월 16일부터 18일까지", "ko")
+    assert (m.value, m.last) == (date(2026, 12, 16), date(2026, 12, 18))
+    m = one("Dec 16-18", "en")
+    assert (m.value, m.last) == (date(2026, 12, 16), date(2026, 12, 18))
+
+
+def test_mixed_mail_finds_everything_in_order():
+    text = ("안녕하세요. PO-2026-0412 건 다음 주 수요일 입고 확정입니다.\n"
+            "ETA for the remaining units is Dec 16; shipment slipped by a week.\n"
+            "문의: 010-1234-5678")
+    found = find_dates(text, NOW)
+    assert [m.text for m in found] == ["다음 주 수요일", "Dec 16", "by a week"]
+    assert [m.start for m in found] == sorted(m.start for m in found)
+    for m in found:
+        assert text[m.start:m.end] == m.text and m.sentence == ""
+
+
+# --- not dates ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "010-1234-5678", "02-123-4567", "PO-2026-0412", "Q-2026-0345", "SO 4500012345",
+    "3,000만원", "$12,000", "v2.1.3", "192.168.0.1", "서버 8대", "x8", "2026", "버전 2.1",
+    "we may ship sooner", "lead time 4-6 weeks", "24/7 support",
+])
+def test_not_dates(text):
+    assert all(m.kind == "duration" for m in find_dates(text, NOW)), find_dates(text, NOW)
+    if "week" not in text:
+        assert find_dates(text, NOW) == []
+
+
+def test_lead_time_range_is_a_duration_not_a_date():
+    m = one("lead time 4-6 weeks", "en")
+    assert (m.kind, m.days) == ("duration", 42)
+
+
+# --- robustness -----------------------------------------------------------------------
+
+def test_pathological_input_is_bounded():
+    text = ("1.2.3.4-5/6 " * 4000 + "12345678901234567890" * 2000 + "월일주년 다음 " * 4000)[:200_000]
+    started = time.perf_counter()
+    find_dates(text, NOW)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_empty_and_no_dates():
+    assert find_dates("", NOW) == []
+    assert resolve("감사합니다", NOW) is None
