@@ -102,6 +102,7 @@ def upgrade() -> None:
     sa.Column('sender', sa.String(length=320), nullable=True),
     sa.Column('recipients', sa.Text(), nullable=True),
     sa.Column('subject', sa.Text(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=True),
     sa.Column('sent_at', assistant.models.UTCDateTime(), nullable=True),
     sa.Column('in_reply_to', sa.String(length=998), nullable=True),
     sa.Column('references', sa.Text(), nullable=True),

@@ -1,0 +1,287 @@
+"""The order ledger: who is who, matching a message to an order, and applying what it says.
+
+Every change to an order is appended to ``order_events`` with the message and the
+sentence it came from; nothing is overwritten without a trace.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.config import Config
+from assistant.models import CLOSED_STATUSES, Contact, Message, Order, OrderEvent, OrderRef, Party
+from parsers.types import Address, Extraction, ParsedMessage
+
+# Events that make a message order-related even when it names no reference.
+ORDER_EVENTS = ("delay", "eta", "confirmed", "shipped", "delivered", "inquiry", "stock_check")
+_STATUS_BY_EVENT = {"shipped": "shipped", "delivered": "delivered"}
+_STATUS_RANK = {"open": 0, "delayed": 1, "confirmed": 1, "shipped": 2, "delivered": 3, "cancelled": 4}
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    """The other side of a message: a customer or vendor address, or nobody we know."""
+
+    kind: str  # customer, vendor or other
+    address: Address | None
+    domain: str | None
+
+
+class Directory:
+    """Classifies addresses by the configured customer and vendor domains."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.rep_email = config.rep.email
+
+    def kind_of(self, address: Address | None) -> str:
+        if address is None:
+            return "other"
+        if address.email == self.rep_email:
+            return "rep"
+        domain = address.domain
+        if _domain_in(domain, self.config.vendors.domains):
+            return "vendor"
+        if _domain_in(domain, self.config.customers.domains):
+            return "customer"
+        return "other"
+
+    def counterpart(self, parsed: ParsedMessage) -> Counterpart:
+        """The customer or vendor a message is from (or, for the rep's own mail, to)."""
+        sender_kind = self.kind_of(parsed.from_)
+        if sender_kind in ("vendor", "customer"):
+            return Counterpart(sender_kind, parsed.from_, self.party_domain(parsed.from_, sender_kind))
+        if sender_kind == "rep":
+            for address in [*parsed.to, *parsed.cc]:
+                kind = self.kind_of(address)
+                if kind in ("vendor", "customer"):
+                    return Counterpart(kind, address, self.party_domain(address, kind))
+        return Counterpart("other", parsed.from_, None)
+
+    def party_domain(self, address: Address, kind: str) -> str:
+        domains = self.config.vendors.domains if kind == "vendor" else self.config.customers.domains
+        for domain in domains:
+            if address.domain == domain or address.domain.endswith("." + domain):
+                return domain
+        return address.domain
+
+
+def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+class Ledger:
+    """Reads and changes orders inside one session (one transaction per message)."""
+
+    def __init__(self, session: Session, config: Config):
+        self.session = session
+        self.config = config
+
+    # Parties and contacts
+
+    def party(self, kind: str, domain: str) -> Party:
+        party = self.session.scalar(select(Party).where(Party.kind == kind, Party.domain == domain))
+        if party is None:
+            table = self.config.vendors if kind == "vendor" else self.config.customers
+            party = Party(kind=kind, domain=domain, name=table.names.get(domain, domain), language=table.languages.get(domain))
+            self.session.add(party)
+            self.session.flush()
+        return party
+
+    def contact(self, party: Party, address: Address, language: str | None) -> Contact:
+        contact = self.session.scalar(select(Contact).where(Contact.email == address.email))
+        if contact is None:
+            contact = Contact(party_id=party.id, email=address.email, name=address.name)
+            self.session.add(contact)
+        if address.name and not contact.name:
+            contact.name = address.name
+        if language:
+            contact.language = language
+        self.session.flush()
+        return contact
+
+    # Finding orders
+
+    def by_ref(self, value: str) -> Order | None:
+        ref = self.session.scalar(select(OrderRef).where(OrderRef.value == value))
+        return ref.order if ref else None
+
+    def by_thread(self, parsed: ParsedMessage) -> Order | None:
+        ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
+        for message_id in ids:
+            order_id = self.session.scalar(
+                select(Message.order_id).where(Message.message_id == message_id, Message.order_id.is_not(None)).limit(1)
+            )
+            if order_id:
+                return self.session.get(Order, order_id)
+        return None
+
+    def open_orders_of(self, party: Party) -> list[Order]:
+        column = Order.vendor_id if party.kind == "vendor" else Order.customer_id
+        return list(self.session.scalars(select(Order).where(column == party.id, Order.status.not_in(CLOSED_STATUSES))))
+
+    def match(self, parsed: ParsedMessage, x: Extraction, party: Party | None) -> tuple[Order | None, str]:
+        """The order a message is about, and how it was found."""
+        for ref in x.order_refs:
+            order = self.by_ref(ref.value)
+            if order:
+                return order, f"reference {ref.value}"
+        order = self.by_thread(parsed)
+        if order:
+            return order, "thread"
+        for ref in x.quoted_refs:
+            order = self.by_ref(ref.value)
+            if order:
+                return order, f"quoted reference {ref.value}"
+        if party is not None and x.event in ORDER_EVENTS:
+            candidates = self.open_orders_of(party)
+            if len(candidates) == 1:
+                return candidates[0], f"only open order of {party.name}"
+        return None, "no reference, thread or single open order"
+
+    def create_order(self, x: Extraction, now: datetime) -> Order:
+        order = Order(status="open", created_at=now, updated_at=now, items="")
+        self.session.add(order)
+        self.session.flush()
+        return order
+
+    def attach_refs(self, order: Order, x: Extraction) -> list[str]:
+        """Add the message's references to ``order``; return those that were new."""
+        added = []
+        for ref in x.order_refs:
+            if self.by_ref(ref.value) is None:
+                self.session.add(OrderRef(order_id=order.id, kind=ref.kind, value=ref.value))
+                added.append(ref.value)
+        self.session.flush()
+        return added
+
+    # Applying a message
+
+    def apply(self, order: Order, record: Message, x: Extraction, counterpart: Counterpart, now: datetime) -> list[OrderEvent]:
+        """Record what the message says on ``order``; return the events appended."""
+        sent = x.sent_at or now
+        events = [self._event(order, record, sent, x.event, None, None, None, x.evidence.get("event"))]
+        party = self.party(counterpart.kind, counterpart.domain) if counterpart.kind in ("vendor", "customer") else None
+        if record.role == "rep":
+            self._apply_rep(order, record, x, counterpart, party, sent, events)
+        elif counterpart.kind == "vendor":
+            self._apply_vendor(order, record, x, counterpart, party, sent, events)
+        elif counterpart.kind == "customer":
+            self._apply_customer(order, record, x, counterpart, party, sent, events)
+        order.updated_at = now
+        self.session.flush()
+        return events
+
+    def _apply_vendor(self, order, record, x, counterpart, party, sent, events) -> None:
+        if order.vendor_id is None:
+            order.vendor_id = party.id
+        order.vendor_contact_id = self.contact(party, counterpart.address, x.language).id
+        order.last_vendor_word_at = sent
+        if x.reason and x.event == "delay":
+            self._set(order, record, sent, "delay_reason", x.reason, x.evidence.get("reason"), events)
+        if x.eta and (x.eta != order.vendor_eta or bool(x.eta_confirmed) != order.vendor_eta_confirmed):
+            old = order.vendor_eta
+            order.vendor_eta_confirmed = bool(x.eta_confirmed)
+            events.append(
+                self._event(order, record, sent, "eta", "vendor_eta", _iso(old), _iso(x.eta), x.evidence.get("eta"), bool(x.eta_confirmed))
+            )
+            order.vendor_eta = x.eta
+        self._set_status(order, record, sent, self._vendor_status(order, x), x.evidence.get("event"), events)
+
+    def _vendor_status(self, order: Order, x: Extraction) -> str:
+        if x.event in _STATUS_BY_EVENT:
+            return _STATUS_BY_EVENT[x.event]
+        if x.event == "delay" or is_late(order):
+            return "confirmed" if order.vendor_eta_confirmed and x.event != "delay" else "delayed"
+        if order.vendor_eta_confirmed:
+            return "confirmed"
+        return order.status
+
+    def _apply_customer(self, order, record, x, counterpart, party, sent, events) -> None:
+        if order.customer_id is None:
+            order.customer_id = party.id
+        order.customer_contact_id = self.contact(party, counterpart.address, x.language).id
+        order.last_customer_message_at = sent
+        if x.required_by and x.required_by != order.required_by:
+            self._set(order, record, sent, "required_by", x.required_by, x.evidence.get("required_by"), events)
+
+    def _apply_rep(self, order, record, x, counterpart, party, sent, events) -> None:
+        if counterpart.kind == "customer":
+            if order.customer_id is None:
+                order.customer_id = party.id
+            contact = self.contact(party, counterpart.address, None)
+            if contact.language is None:
+                contact.language = x.language
+            if order.customer_contact_id is None:
+                order.customer_contact_id = contact.id
+            order.last_customer_update_at = sent
+            if x.eta and x.eta != order.promised:
+                self._set(order, record, sent, "promised", x.eta, x.evidence.get("eta"), events)
+        elif counterpart.kind == "vendor":
+            if order.vendor_id is None:
+                order.vendor_id = party.id
+            contact = self.contact(party, counterpart.address, None)
+            if contact.language is None:
+                contact.language = x.language
+            order.last_vendor_chase_at = sent
+
+    def _set(self, order, record, sent, field, value, sentence, events) -> None:
+        old = getattr(order, field)
+        if old == value:
+            return
+        setattr(order, field, value)
+        events.append(self._event(order, record, sent, "change", field, _iso(old), _iso(value), sentence))
+
+    def _set_status(self, order, record, sent, status, sentence, events) -> None:
+        going_back = _STATUS_RANK[status] < _STATUS_RANK[order.status] and order.status in ("shipped", *CLOSED_STATUSES)
+        if status == order.status or going_back:
+            return
+        events.append(self._event(order, record, sent, "status", "status", order.status, status, sentence))
+        order.status = status
+
+    def _event(self, order, record, at, kind, field, old, new, sentence, confirmed=None) -> OrderEvent:
+        event = OrderEvent(
+            order_id=order.id,
+            message_id=record.id if record is not None else None,
+            at=at,
+            kind=kind,
+            field=field,
+            old_value=old,
+            new_value=new,
+            confirmed=confirmed,
+            sentence=sentence,
+            sender=record.sender if record is not None else None,
+        )
+        self.session.add(event)
+        return event
+
+
+def is_late(order: Order, today: date | None = None) -> bool:
+    """The vendor's ETA is after the date the customer was told (or needs the goods by),
+    or, as of ``today``, that date has passed and the goods have not shipped."""
+    told = order.promised or order.required_by
+    if told is None:
+        return False
+    if order.vendor_eta is not None and order.vendor_eta > told:
+        return True
+    overdue = today is not None and today > told and order.status not in ("shipped", "delivered", "cancelled")
+    return overdue
+
+
+def days_slipped(order: Order) -> int:
+    """Days between the date the customer was told and the vendor's current ETA (0 if not late)."""
+    told = order.promised or order.required_by
+    if order.vendor_eta is None or told is None:
+        return 0
+    return max(0, (order.vendor_eta - told).days)
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,189 @@
+"""Which drafts are due: after a message changed an order, and at a given time of day.
+
+The planner only decides; ``drafts`` renders. A draft is made at most once per
+order, kind and day (its key), so a rerun, or a draft the rep deleted, never
+brings it back that day.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.config import Config
+from assistant.ledger import Counterpart, Directory, is_late
+from assistant.models import CLOSED_STATUSES, Contact, Draft, Message, Order, OrderEvent, Party
+from assistant.workdays import add_business_days, business_days_between, country_for, is_business_day
+from parsers.types import Address, Extraction
+
+CUSTOMER_KINDS = ("status_reply", "delay_notice", "daily_update", "confirmed_notice", "shipped_notice", "delivered_notice")
+VENDOR_KINDS = ("vendor_chase", "stock_check")
+KINDS = CUSTOMER_KINDS + VENDOR_KINDS
+
+
+@dataclass(frozen=True)
+class DraftPlan:
+    """A draft that is due: its kind, order, recipient, language and the message it answers."""
+
+    kind: str
+    order_id: int | None
+    to: Address
+    language: str
+    reply_to_id: int | None
+    day: date
+    why: str
+    about: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.order_id or 'none'}-{self.kind}-{self.to.email}-{self.day.isoformat()}"
+
+
+class Planner:
+    """Decides which drafts are due, in the rep's time zone."""
+
+    def __init__(self, session: Session, config: Config):
+        self.session = session
+        self.config = config
+        self.zone = ZoneInfo(config.rep.timezone)
+        self.country = country_for(config.rep.timezone)
+        self.directory = Directory(config)
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def after_message(
+        self, order: Order | None, record: Message, x: Extraction, counterpart: Counterpart, events: list[OrderEvent], now: datetime
+    ) -> list[DraftPlan]:
+        """Drafts due because of this message."""
+        if record.role == "rep":
+            return []
+        day = self.local_day(now)
+        if counterpart.kind == "customer":
+            if x.event == "quote_request":
+                return self._stock_check(order, record, x, day)
+            if order is not None and x.event == "inquiry":
+                return self._customer_plan(order, "status_reply", day, "the customer asked about the order", reply_to=record)
+            return []
+        if counterpart.kind != "vendor" or order is None:
+            return []
+        kind = self._customer_notice_for(order, x, events)
+        return self._customer_plan(order, kind, day, f"the vendor's mail: {x.event}") if kind else []
+
+    def _customer_notice_for(self, order: Order, x: Extraction, events: list[OrderEvent]) -> str | None:
+        if x.event == "delivered":
+            return "delivered_notice"
+        if x.event == "shipped":
+            return "shipped_notice"
+        eta_moved_later = any(
+            e.field == "vendor_eta" and e.old_value is not None and e.new_value is not None and e.new_value > e.old_value
+            for e in events
+        )
+        if x.event == "delay" or (is_late(order) and (eta_moved_later or not order.vendor_eta_confirmed)):
+            if order.vendor_eta_confirmed and x.event != "delay":
+                return "confirmed_notice"
+            return "delay_notice"
+        if x.event == "confirmed" and order.vendor_eta_confirmed:
+            return "confirmed_notice"
+        return None
+
+    def on_schedule(self, now: datetime) -> list[DraftPlan]:
+        """Drafts due at ``now`` for every open order: daily updates and vendor chases."""
+        local = now.astimezone(self.zone)
+        day = local.date()
+        if not is_business_day(day, self.country) or local.hour < self.config.drafting.daily_update_hour:
+            return []
+        plans: list[DraftPlan] = []
+        orders = self.session.scalars(select(Order).where(Order.status.not_in(CLOSED_STATUSES)).order_by(Order.id))
+        for order in orders:
+            if order.status == "delayed" and not self._customer_heard_from_us_today(order, day):
+                plans += self._customer_plan(order, "daily_update", day, "the order is late: daily status update")
+            if self._vendor_chase_due(order, day):
+                plans += self._vendor_plan(order, "vendor_chase", day, "no confirmed date from the vendor")
+        return plans
+
+    def _customer_heard_from_us_today(self, order: Order, day: date) -> bool:
+        if order.last_customer_update_at and self.local_day(order.last_customer_update_at) == day:
+            return True
+        return self.session.scalar(
+            select(Draft.id).where(Draft.order_id == order.id, Draft.day == day, Draft.kind.in_(CUSTOMER_KINDS)).limit(1)
+        ) is not None
+
+    def _vendor_chase_due(self, order: Order, day: date) -> bool:
+        if order.vendor_contact_id is None or order.vendor_eta_confirmed:
+            return False
+        silence = self.config.drafting.vendor_silence_business_days
+        at_risk = order.status == "delayed"
+        if order.promised and not at_risk:
+            at_risk = business_days_between(day, order.promised, self.country) <= self.config.drafting.unconfirmed_horizon_business_days
+        if not at_risk:
+            return False
+        last_word = max((t for t in (order.last_vendor_word_at, order.last_vendor_chase_at) if t), default=None)
+        if last_word and business_days_between(self.local_day(last_word), day, self.country) < silence:
+            return False
+        return True
+
+    def next_update_day(self, day: date) -> date:
+        return add_business_days(day, 1, self.country)
+
+    # Building plans
+
+    def _customer_plan(self, order: Order, kind: str, day: date, why: str, reply_to: Message | None = None) -> list[DraftPlan]:
+        contact = self.session.get(Contact, order.customer_contact_id) if order.customer_contact_id else None
+        if contact is None:
+            return []
+        thread = reply_to or self._thread_message(order, contact)
+        return [self._plan(kind, order, contact, day, why, thread)]
+
+    def _vendor_plan(self, order: Order, kind: str, day: date, why: str) -> list[DraftPlan]:
+        contact = self.session.get(Contact, order.vendor_contact_id) if order.vendor_contact_id else None
+        if contact is None:
+            return []
+        return [self._plan(kind, order, contact, day, why, self._thread_message(order, contact))]
+
+    def _stock_check(self, order: Order | None, record: Message, x: Extraction, day: date) -> list[DraftPlan]:
+        vendor = self._vendor_named_in(record)
+        if vendor is None:
+            return []
+        contact = self.session.scalar(select(Contact).where(Contact.party_id == vendor.id).order_by(Contact.id.desc()).limit(1))
+        to = Address(contact.name, contact.email) if contact else None
+        if to is None:
+            return []
+        language = self.language_for(contact)
+        plan = DraftPlan(
+            "stock_check", order.id if order else None, to, language, None, day, "the customer asked for a quote", about=record.subject or ""
+        )
+        return [plan]
+
+    def _vendor_named_in(self, record: Message) -> Party | None:
+        text = f"{record.subject or ''}\n{record.body or ''}".lower()
+        for domain in self.config.vendors.domains:
+            names = {domain.split(".")[0], self.config.vendors.names.get(domain, "").lower()} - {""}
+            if any(name in text for name in names):
+                party = self.session.scalar(select(Party).where(Party.kind == "vendor", Party.domain == domain))
+                if party is not None:
+                    return party
+        return None
+
+    def _thread_message(self, order: Order, contact: Contact) -> Message | None:
+        """The latest message of the order exchanged with ``contact``, to thread the draft under."""
+        pattern = f"%{contact.email}%"
+        return self.session.scalar(
+            select(Message)
+            .where(Message.order_id == order.id, (Message.sender == contact.email) | Message.recipients.like(pattern))
+            .order_by(Message.sent_at.desc(), Message.id.desc())
+            .limit(1)
+        )
+
+    def _plan(self, kind: str, order: Order, contact: Contact, day: date, why: str, thread: Message | None) -> DraftPlan:
+        return DraftPlan(kind, order.id, Address(contact.name, contact.email), self.language_for(contact), thread.id if thread else None, day, why)
+
+    def language_for(self, contact: Contact) -> str:
+        """The counterpart's language: their last message, else their party's setting, else the rep's."""
+        if contact.language:
+            return contact.language
+        party = contact.party
+        return (party.language if party else None) or self.config.rep.language
