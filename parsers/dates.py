@@ -177,11 +177,12 @@ def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:
 
 
 def _month_week(year: int, month: int, nth: int) -> date | None:
-    """Monday of the nth week of a month (week 1 holds the 1st; -1 holds the last day)."""
+    """Monday of the nth full Monday-Sunday week inside a month (-1: the last one)."""
     if nth == -1:
-        return _week_start(_month_end(year, month))
-    monday = _week_start(date(year, month, 1)) + timedelta(weeks=nth - 1)
-    return monday if monday <= _month_end(year, month) else None
+        sunday = _month_end(year, month)
+        sunday -= timedelta(days=(sunday.weekday() + 1) % 7)
+        return sunday - timedelta(days=6)
+    return _nth_weekday(year, month, 0, nth)
 
 
 @lru_cache(maxsize=64)
@@ -300,7 +301,7 @@ _MOD_PARTS = {
     "mid": "mid", "middle": "mid", "late": "late", "end": "late", "eo": "late",
     "초": "early", "초순": "early", "상순": "early", "초반": "early",
     "중순": "mid", "중반": "mid", "하순": "late", "말": "late", "말경": "late",
-    "후반": "late", "말일": "last", "주말": "weekend", "weekend": "weekend",
+    "후반": "late", "말일": "last", "마지막날": "last", "마지막": "last", "주말": "weekend", "weekend": "weekend",
 }
 
 
@@ -308,7 +309,7 @@ def _mod_part(token: str | None) -> str | None:
     if not token:
         return None
     token = token.lower().strip()
-    for word in re.findall(r"[a-z]+|[가-힣]+", token):
+    for word in re.findall(r"[a-z]+|[가-힣]+", re.sub(r"(?<=[가-힣])\s+(?=[가-힣])", "", token)):
         if word in _MOD_PARTS:
             return _MOD_PARTS[word]
     return None
@@ -485,6 +486,11 @@ def _h_en_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
     return _weekday_hit(ctx.today, weekday, None)
 
 
+def _h_en_bare_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """on the 15th, the 1st, by the 20th: a day of this or next month."""
+    return _day(_upcoming_day(ctx.today, int(m.group("d"))))
+
+
 def _h_en_weekday_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """Tuesday the 19th, Thu 15th: the next such day that falls on that weekday."""
     day = _number(re.sub(r"(?:st|nd|rd|th)$", "", m.group("d").lower()))
@@ -575,12 +581,9 @@ def _h_nth_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
         return None
     weekday = _WEEKDAYS_KO[g["wd"]] if g.get("wd") else _weekday_en(g["ewd"])
     ordinal = g["ord"].replace(" ", "").lower()
-    nth = _KO_ORDINALS.get(ordinal) or (-1 if ordinal == "last" else _number(ordinal.rstrip("stndrdth")))
+    nth = _KO_ORDINALS.get(ordinal) or (-1 if ordinal == "last" else _number(re.sub(r"(?<=\d)\D+$", "", ordinal)))
     if not nth:
         return None
-    if g.get("wk"):
-        monday = _month_week(year, month, nth)
-        return _day(monday + timedelta(days=weekday)) if monday else None
     return _day(_nth_weekday(year, month, weekday, nth))
 
 
@@ -607,8 +610,8 @@ def _h_ko_date(m: re.Match, ctx: _Ctx) -> _Hit | None:
     month, day = _number(g["m"]), _number(g["d"])
     if not month or not day:
         return None
-    if g["y"]:
-        year = _number(g["y"])
+    if g["y"] or g["y2"]:
+        year = _number(g["y"] or g["y2"])
         year = _expand_year(str(year)) if year and year < 100 else year
     elif g["yrel"]:
         year = ctx.today.year + _shift(_KO_YEAR_SHIFT, g["yrel"])
@@ -821,7 +824,7 @@ def _h_ko_duration(m: re.Match, ctx: _Ctx) -> _Hit | None:
     sino = not token.isdigit() and token not in _KO_NATIVE
     if unit_word == "일" and not (post or business):
         return None  # a bare "16일" is a day of month
-    if sino and not post and unit_word not in ("주일",):
+    if sino and not post and unit_word not in ("주일",) and not pre.startswith(("지난", "다음")):
         return None  # "이주", "사주", "오일" are words, not durations, without a cue
     if token in _KO_NATIVE and unit_word == "일":
         return None
@@ -948,6 +951,8 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      _h_nth_weekday),
     ("en_weekday_day", rf"\b(?P<wd>{_WD})\.?,?\s+(?:the\s+)?(?P<d>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b",
      _h_en_weekday_day),
+    ("en_bare_day", r"\b(?:on\s+(?:the\s+)?|(?:by\s+)?the\s+)(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\b"
+     r"(?!\s*(?:of\b|day|week|month|year|[a-z]))", _h_en_bare_day),
     ("en_month", r"\b(?:(?P<mod>early|mid|middle\s+of|late|(?:at\s+)?(?:the\s+)?(?:end|beginning|start|middle)"
      r"\s+of)[\s-]+)?(?:(?P<rel>this|next|last|coming)\s+)?"
      rf"(?P<mon>{_MON})\b(?:(?<![a-z]{{5}})\.)?(?:,?\s+(?:of\s+)?(?P<y>{_YEAR4})\b)?", _h_en_month),
@@ -981,8 +986,8 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      r"(?P<w>\d{1,2})(?:\s*주차)?(?![\w-])|(?<![\d])(?P<kw>\d{1,2})\s*주차", _h_week_number),
     ("ko_date", r"(?<![\d가-힣])(?:(?P<y>\d{4}|\d{2}|[일이삼사오육칠팔구십백천]{2,6})\s*년\s*,?\s*"
      rf"|(?P<yrel>{_KO_YEAR_REL})\s*)?"
-     r"(?P<m>1[0-2]|0?[1-9]|[일이삼사오육칠팔구십]{1,3})\s*월\s*-?\s*(?P<d>[12]\d|3[01]|0?[1-9]|[일이삼사오육칠팔구십]{1,4}?)\s*일"
-     r"(?:\s*\(\s*[월화수목금토일](?:요일)?\s*\)|,?\s*[월화수목금토일]요일)?(?:,?\s*(?:19|20)\d{2}(?:년)?)?"
+     r"(?P<m>1[0-2]|0?[1-9]|[일이삼사오육칠팔구십]{1,3})\s*월\s*-?\s*(?P<d>[12]\d|3[01]|0?[1-9]|[일이삼사오육칠팔구십]{1,4})\s*일"
+     r"(?:\s*\(\s*[월화수목금토일](?:요일)?\s*\)|,?\s*[월화수목금토일]요일)?(?:,?\s*(?P<y2>(?:19|20)\d{2})(?:년)?)?"
      r"(?:\s*(?:~|-|–|부터|에서)\s*(?:(?P<m2>1[0-2]|0?[1-9])\s*월\s*)?(?P<d2>[12]\d|3[01]|0?[1-9])\s*일"
      r"(?:\s*\(\s*[월화수목금토일]\s*\)|\s*[월화수목금토일]요일)?(?:\s*(?:까지|사이))?)?", _h_ko_date),
     ("ko_nth_weekday", rf"(?:(?:(?P<y>\d{{4}})\s*년\s*)?(?P<km>1[0-2]|0?[1-9])\s*월|(?P<mrel>{_KO_MONTH_REL}))"
@@ -994,7 +999,7 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      rf"(?:{_KO_PAREN_WD}|,?\s*(?P<wd>[월화수목금토일])요일)?", _h_ko_bare_day),
     ("ko_month", rf"(?<![\d가-힣.,])(?:(?P<y>\d{{4}}|\d{{2}})\s*년\s*|(?P<yrel>{_KO_YEAR_REL})\s*)?"
      r"(?:(?P<rel>다음|이번|오는|돌아오는)\s*)?(?P<m>1[0-2]|0?[1-9])\s*월(?!\s*\d)"
-     r"(?:\s*(?P<mod>초순|초|상순|중순|중|하순|말경|말일|말|경|내|안))?" + _KO_AFTER, _h_ko_month),
+     r"(?:\s*(?P<mod>초순|초|상순|중순|중|하순|말경|말일|마지막\s*날|말|경|내|안))?" + _KO_AFTER, _h_ko_month),
     ("ko_relative_day", r"(?<![가-힣])(?P<w>내일모레|낼모레|오늘|금일|내일|명일|모레|글피|어제|작일|어저께|엊그제"
      r"|그저께|그제|낼(?=$|[^가-힣]|까지|은|도|중|이나|쯤|오전|오후))" + _KO_AFTER, _h_ko_relative_day),
     ("ko_weekday", rf"(?:(?P<rel>{_KO_WEEK_REL}|이번|다음|지난|저번|오는|다가오는|돌아오는)\s*)?{_KO_WD}",
@@ -1041,6 +1046,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "en_day_month": _MONTH_KEYS,
     "en_nth_weekday": ("first", "second", "third", "fourth", "fifth", "last", "1st", "2nd", "3rd", "4th"),
     "en_weekday_day": _WEEKDAY_KEYS,
+    "en_bare_day": ("the ", "on "),
     "en_month": _MONTH_KEYS,
     "en_relative_day": ("today", "tonight", "tomorrow", "tmr", "yesterday", "eod", "cob", "eob", "end of",
                         "close of"),
