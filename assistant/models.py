@@ -171,6 +171,7 @@ class Message(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     extraction: Mapped[dict | None] = mapped_column(JSON)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -216,3 +217,17 @@ class Draft(Base):
     appended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order | None] = relationship()
+
+
+class SummaryRun(Base):
+    """One weekly summary: the ISO week it covers, whether it went out, and the last error."""
+
+    __tablename__ = "summary_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iso_week: Mapped[str] = mapped_column(String(10), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
