@@ -1056,8 +1056,8 @@ _GATES: dict[str, tuple[str, ...]] = {
     "en_year": ("quarter", "q1", "q2", "q3", "q4", "h1", "h2", "year", "eoy", " 19", " 20"),
     "week_number": ("week", "wk", "cw", "ww", "kw", "주차", "w0", "w1", "w2", "w3", "w4", "w5"),
     "ko_date": ("월",),
-    "ko_nth_weekday": ("요일", "욜"),
-    "ko_month_week": ("주",),
+    "ko_nth_weekday": ("첫", "째", "번째", "마지막"),
+    "ko_month_week": ("첫", "째", "번째", "마지막", "주차"),
     "ko_bare_day": ("일",),
     "ko_month": ("월",),
     "ko_relative_day": ("오늘", "금일", "내일", "명일", "모레", "글피", "어제", "작일", "어저께", "그제", "그저께",
@@ -1073,7 +1073,7 @@ _GATES: dict[str, tuple[str, ...]] = {
                 "mlk", "martin", "civil rights", "president", "washington", "memorial", "independence",
                 "of july", "july 4", "labo", "columbus", "veteran", "valentine", "hallow", "patrick",
                 "paddy", "mother", "father", "groundhog", "easter", "good friday", "크리스마스", "성탄", "신정",
-                "추수", "설", "구정", "lunar", "chinese", "추석", "한가위", "chuseok", "삼일절", "어린이날", "현충일",
+                "추수", "설날", "설 연휴", "설연휴", "구정", "lunar", "chinese", "추석", "한가위", "chuseok", "삼일절", "어린이날", "현충일",
                 "광복절", "개천절", "한글날", "석가", "부처님"),
 }
 
