@@ -124,7 +124,12 @@ class Ledger:
         return list(self.session.scalars(select(Order).where(column == party.id, Order.status.not_in(CLOSED_STATUSES))))
 
     def match(self, parsed: ParsedMessage, x: Extraction, party: Party | None) -> tuple[Order | None, str]:
-        """The order a message is about, and how it was found."""
+        """The order a message is about, and how it was found.
+
+        A known reference in the new text wins; then the thread; then a reference in the
+        quoted history; then, for a message naming no reference at all, the counterpart's
+        only open order. Unknown references outside a known thread mean a new order.
+        """
         for ref in x.order_refs:
             order = self.by_ref(ref.value)
             if order:
@@ -136,7 +141,7 @@ class Ledger:
             order = self.by_ref(ref.value)
             if order:
                 return order, f"quoted reference {ref.value}"
-        if party is not None and x.event in ORDER_EVENTS:
+        if party is not None and not x.order_refs and x.event in ORDER_EVENTS:
             candidates = self.open_orders_of(party)
             if len(candidates) == 1:
                 return candidates[0], f"only open order of {party.name}"

@@ -102,3 +102,26 @@ def account(dovecot, tmp_path) -> MailAccount:
     acct = MailAccount(dovecot, user, password, tmp_path)
     acct.config.write_text(CONFIG.format(database=f"sqlite:///{tmp_path / 'assistant.db'}", port=dovecot.port, user=user))
     return acct
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from tests.pgserver import Postgres, PostgresMissing
+
+    try:
+        server = Postgres().start()
+    except PostgresMissing as exc:
+        pytest.fail(f"{exc} (make test installs it when run as root)")
+    yield server
+    server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database URL: SQLite, then a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return request.getfixturevalue("postgres").create_database(f"test{next(_database_numbers)}")

@@ -126,3 +126,14 @@ def test_mail_dated_after_now_waits_for_a_later_run(account):
     assert later.stdout.startswith("4 messages")
     rows = {r["reference"]: r for r in map(json.loads, account.assistant("orders", "--json").stdout.splitlines())}
     assert rows["PO-2026-0412"]["vendor_eta"] == "2026-12-14"
+
+
+def test_the_same_poll_on_postgresql(account, postgres):
+    url = postgres.create_database("e2e_poll")
+    account.config.write_text(account.config.read_text().replace(f"sqlite:///{account.home / 'assistant.db'}", url))
+    load_demo(account)
+    assert "6 applied" in account.assistant("poll", "--now", NOW).stdout
+    rows = {r["reference"]: r for r in map(json.loads, account.assistant("orders", "--json", "--now", NOW).stdout.splitlines())}
+    assert (rows["PO-2026-0412"]["status"], rows["PO-2026-0412"]["vendor_eta"]) == ("delayed", "2026-12-14")
+    assert len(drafts_in_folder(account)) == 4
+    assert account.assistant("poll", "--now", NOW).stdout.startswith("0 messages")
