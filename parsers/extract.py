@@ -30,7 +30,9 @@ _NOT_DELIVERY = re.compile(
     re.IGNORECASE,
 )
 _CONTEXT = 14  # characters either side of a date looked at for _NOT_DELIVERY
-_SCORES = {"delay": 3, "confirmed": 3, "eta": 2, "shipped": 2, "delivered": 1}
+_SCORES = {"delay": 3, "confirmed": 3, "eta": 2, "shipped": 1, "delivered": 1}
+_DATED_EVENTS = {"delay", "confirmed", "eta"}
+_FOLLOW_UP = 2  # sentences after a dated-event sentence that may carry its date
 
 
 @dataclass
@@ -103,7 +105,7 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
         durations = [d for d in usable if d.kind == "duration"]
         if points and (best_point is None or score > best_point[0]):
             best_point = (score, max(d.last for d in points), sc)
-        if durations and (best_duration is None or score > best_duration[0]):
+        if durations and sc.events & _DATED_EVENTS and (best_duration is None or score > best_duration[0]):
             best_duration = (score, durations[0], sc)
         if "delay" in sc.events and found.delay_days is None:
             if durations and durations[0].days:
@@ -114,12 +116,38 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
                     span = (max(d.last for d in all_points) - min(d.value for d in all_points)).days
                     if span > 0:
                         found.delay_days, found.delay_sentence = span, sc.text
+    if best_point is None and best_duration is None:
+        best_point = _follow_up_date(cues, by_sentence, today, found)
     if best_point is not None:
         _, found.eta, found.eta_sentence = best_point
     elif best_duration is not None:
         _, d, found.eta_sentence = best_duration
         found.eta = d.last
     return found
+
+
+def _follow_up_date(
+    cues: list[SentenceCues], by_sentence: dict[str, list[DateMention]], today: date | None, found: _Found
+) -> tuple[int, date, SentenceCues] | None:
+    """A date stated just after a delay/eta/confirmed sentence that had none ("입고가
+    늦어집니다. 이달 월말쯤 될 것 같아요.", a table row of original and revised dates).
+    Two dates there are old and new: their distance is the delay."""
+    for i, sc in enumerate(cues):
+        if not sc.events & _DATED_EVENTS or sc.question:
+            continue
+        for nxt in cues[i + 1: i + 1 + _FOLLOW_UP]:
+            if nxt.question or nxt.need:
+                continue
+            points = [d for d in by_sentence.get(nxt.text, []) if d.kind != "duration"]
+            usable = [d for d in points if _delivery_date(d, nxt.text, today)]
+            if usable:
+                eta = max(d.last for d in usable)
+                if "delay" in sc.events and found.delay_days is None and len(points) >= 2:
+                    span = (eta - min(d.value for d in points)).days
+                    if span > 0:
+                        found.delay_days, found.delay_sentence = span, nxt.text
+                return 0, eta, nxt
+    return None
 
 
 def _subject_cues(subject: str) -> SentenceCues | None:

@@ -22,6 +22,8 @@ from dataclasses import replace
 from functools import lru_cache
 
 import spacy
+import numpy
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
@@ -30,19 +32,25 @@ from parsers.dates import find_dates
 from parsers.events import analyse_sentence
 from parsers.refs import find_ref_spans
 
-for _name, _default in (("now", None), ("lang", None), ("ref_patterns", ()), ("refs", None), ("dates", None), ("cues", None)):
+for _name, _default in (("now", None), ("lang", None), ("ref_patterns", ()), ("refs", None), ("dates", None), ("cues", None), ("sentences", None), ("text", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 
 # Words keep inner punctuation (12/16, 2026.12.16, 30,000,000, P.O); other
 # punctuation is one token per character; whitespace other than one space is a token.
 _TOKEN_RE = re.compile(r"(\s+|\w+(?:[^\w\s]\w+)*|[^\w\s])( (?=\S))?")
-_TERMINAL = frozenset(".?!。？！")
-_ABBREVIATIONS = frozenset(
-    "no nr mr ms mrs dr co ltd inc corp approx vs etc qty ref tel fax st jan feb mar apr jun jul aug sep sept oct nov dec "
-    "e.g i.e p.o s.o p/o".split()
+# A sentence ends after ?/! (any run), after "." following a Korean syllable, an
+# English word of 2+ letters or a number (then a capital or Korean must follow),
+# always at a line break except inside a hard-wrapped paragraph.
+_SENTENCE_END = re.compile(
+    r"(?:[?!。？！]+|(?<=[가-힣])\.+|(?<=[A-Za-z]{2})\.(?!\w)|(?<=\d)\.(?=\s+[A-Z가-힣]))[)\]\"'”’]*(?=\s)"
 )
-_HANGUL_END = re.compile(r"[가-힣]$")
+_ABBREVIATION_BEFORE = re.compile(
+    r"(?:^|[^A-Za-z])(?:no|nr|mr|ms|mrs|dr|co|ltd|inc|corp|approx|vs|etc|qty|ref|tel|fax|st|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)$",
+    re.IGNORECASE,
+)
+_LIST_MARKER = re.compile(r"\s*\d{1,2}$")
 _WRAP_WIDTH = 60
 _LINE_END_PUNCT = tuple(".?!:;다요")
 
@@ -59,70 +67,82 @@ class MailTokenizer:
         for m in _TOKEN_RE.finditer(text):
             words.append(m.group(1))
             spaces.append(m.group(2) is not None)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc._.text = text
+        return doc
 
 
-def _period_ends_sentence(doc: Doc, i: int) -> bool:
-    """The ``.`` at ``doc[i]`` ends a sentence: it follows a Korean word, an English
-    word that is no abbreviation, or a number (not a list marker) before a capital."""
-    before = doc[i - 1]
-    if _HANGUL_END.search(before.text):
-        return True
-    if before.text[-1:].isdigit():
-        nxt = doc[i + 1].text[:1] if i + 1 < len(doc) else ""
-        at_line_start = i < 2 or doc[i - 2].is_space and "\n" in doc[i - 2].text
-        return not at_line_start and (nxt.isupper() or "가" <= nxt <= "힣")
-    return before.text.isalpha() and len(before.text) > 1 and before.text.lower() not in _ABBREVIATIONS
+def _soft_wrap(line: str, next_line: str) -> bool:
+    """``line`` ran to full width inside a hard-wrapped paragraph that ``next_line`` continues."""
+    first = next_line[:1]
+    return (
+        len(line) >= _WRAP_WIDTH
+        and not line.endswith(_LINE_END_PUNCT)
+        and (first.islower() or "가" <= first <= "힣")
+    )
 
 
-def _soft_wrap(text: str, line_start: int, newline: str, next_char: str) -> bool:
-    """A single newline inside a hard-wrapped paragraph (the line ran to full width)."""
-    if newline.count("\n") != 1:
-        return False
-    line = text[line_start:].split("\n", 1)[0].rstrip()
-    return len(line) >= _WRAP_WIDTH and not line.endswith(_LINE_END_PUNCT) and (next_char.islower() or "가" <= next_char <= "힣")
+def split_sentences(text: str) -> list[tuple[int, int, str]]:
+    """``(start_char, end_char, text)`` of each non-empty sentence of mail text."""
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    lines = text.split("\n")
+    block_start = 0
+    for i, line in enumerate(lines):
+        end = pos + len(line)
+        nxt = lines[i + 1].lstrip() if i + 1 < len(lines) else ""
+        if not (nxt and _soft_wrap(line.rstrip(), nxt)):
+            _split_block(text, block_start, end, out)
+            block_start = end + 1
+        pos = end + 1
+    return out
+
+
+def _split_block(text: str, start: int, end: int, out: list[tuple[int, int, str]]) -> None:
+    """Append the sentences of ``text[start:end]`` (one line or one wrapped paragraph)."""
+    cut = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        before = text[cut: m.start()]
+        if m.group(0).startswith(".") and (_ABBREVIATION_BEFORE.search(before) or _LIST_MARKER.fullmatch(before)):
+            continue
+        _append(text, cut, m.end(), out)
+        cut = m.end()
+    _append(text, cut, end, out)
+
+
+def _append(text: str, start: int, end: int, out: list[tuple[int, int, str]]) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        offset = start + piece.index(stripped[0])
+        out.append((offset, offset + len(stripped), " ".join(stripped.split()) if "\n" in stripped else stripped))
+
+
+def _text(doc: Doc) -> str:
+    """The doc's text, kept by the tokenizer (``Doc.text`` is rebuilt on every call)."""
+    return doc._.text if doc._.text is not None else doc.text
 
 
 @Language.component("mail_sentences")
 def mail_sentences(doc: Doc) -> Doc:
-    """Sentence starts for mail: line breaks are boundaries (except hard wraps), as are
-    ``.``/``?``/``!`` after a word (Korean ``다.``/``요.`` included)."""
-    text = doc.text
-    line_start = 0
-    start_next = True
-    for i, tok in enumerate(doc):
-        if tok.is_space:
-            tok.is_sent_start = i == 0
-            if "\n" in tok.text:
-                nxt = doc[i + 1].text[:1] if i + 1 < len(doc) else ""
-                if not _soft_wrap(text, line_start, tok.text, nxt):
-                    start_next = True
-                line_start = tok.idx + tok.text.rindex("\n") + 1
-            continue
-        tok.is_sent_start = start_next or i == 0
-        start_next = False
-        if tok.text in _TERMINAL and i > 0:
-            if tok.text != "." or _period_ends_sentence(doc, i):
-                start_next = i + 1 < len(doc) and doc[i + 1].text not in _TERMINAL
+    """Sentence starts for mail (see ``split_sentences``); tokens inside a sentence
+    keep an unset start.  The sentences are also kept as ``doc._.sentences`` for the
+    components after it."""
+    bounds = split_sentences(_text(doc))
+    if len(doc):
+        token_starts = doc.to_array(IDX)
+        found = numpy.searchsorted(token_starts, [b[0] for b in bounds], side="right") - 1
+        for i in {0, *found.tolist()}:
+            doc[max(0, i)].is_sent_start = True
+    doc._.sentences = bounds
     return doc
-
-
-def sentence_bounds(doc: Doc) -> list[tuple[int, int, str]]:
-    """``(start_char, end_char, stripped text)`` of each non-empty sentence."""
-    out = []
-    for sent in doc.sents:
-        text = sent.text.strip()
-        if text:
-            offset = sent.text.index(text[0])
-            out.append((sent.start_char + offset, sent.start_char + offset + len(text), text))
-    return out
 
 
 @Language.component("order_refs")
 def order_refs(doc: Doc) -> Doc:
     """Order references as spans (label = kind) and ``doc._.refs``."""
     spans, refs = [], []
-    for start, end, ref in find_ref_spans(doc.text, doc._.ref_patterns or ()):
+    for start, end, ref in find_ref_spans(_text(doc), doc._.ref_patterns or ()):
         span = doc.char_span(start, end, label=ref.kind, alignment_mode="expand")
         if span is not None:
             spans.append(span)
@@ -138,9 +158,9 @@ def temporal(doc: Doc) -> Doc:
     mentions = []
     spans = []
     if doc._.now is not None:
-        bounds = sentence_bounds(doc)
+        bounds = doc._.sentences
         starts = [b[0] for b in bounds]
-        for d in find_dates(doc.text, doc._.now, doc._.lang):
+        for d in find_dates(_text(doc), doc._.now, doc._.lang):
             i = bisect_right(starts, d.start) - 1
             mentions.append(replace(d, sentence=bounds[i][2] if i >= 0 else ""))
             span = doc.char_span(d.start, d.end, label=d.kind, alignment_mode="expand")
@@ -160,7 +180,7 @@ def event_cues(doc: Doc) -> Doc:
         d.sentence for d in doc._.dates or () if d.kind == "duration" or today is None or d.last >= today
     }
     cues, spans = [], []
-    for start, end, text in sentence_bounds(doc):
+    for start, end, text in doc._.sentences:
         sc = analyse_sentence(text, text in dated)
         span = doc.char_span(start, end, alignment_mode="expand")
         cues.append((span, sc))

@@ -19,15 +19,15 @@ LABELS = DEVSET / "labels.jsonl"
 
 # field -> minimum accuracy over the labelled messages that carry the field
 THRESHOLDS = {
-    "event": 0.80,
-    "eta": 0.80,
-    "eta_confirmed": 0.80,
-    "required_by": 0.85,
-    "delay_days": 0.80,
-    "order_refs": 0.90,
-    "quoted_refs": 0.85,
-    "language": 0.97,
-    "role": 0.97,
+    "event": 0.82,
+    "eta": 0.82,
+    "eta_confirmed": 0.85,
+    "required_by": 0.93,
+    "delay_days": 0.93,
+    "order_refs": 0.95,
+    "quoted_refs": 0.95,
+    "language": 0.98,
+    "role": 0.98,
 }
 
 
