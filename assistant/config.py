@@ -26,6 +26,8 @@ DEFAULT_CONFIG = "config.toml"
 TLS_MODES = ("ssl", "starttls", "none")
 LANGUAGES = ("ko", "en")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SUMMARY_DELIVERIES = ("smtp", "imap")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Mailbox:
     timeout: float = 30.0
     allow_insecure: bool = False
     max_message_bytes: int = 25 * 1024 * 1024
+    deadline: float = 600.0
+    retries: int = 5
 
     def resolve_password(self) -> str:
         """Return the password from the environment, a command or the file (in that order)."""
@@ -120,6 +124,56 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """The weekly summary: recipients, when it is due, how it is delivered, what counts as at risk.
+
+    ``weekday`` is 0 for Monday. With ``delivery = "imap"`` the message is appended to
+    ``folder`` of ``mailbox`` (the first mailbox when unset); with ``"smtp"`` it is
+    submitted to ``host``:``port``.
+    """
+
+    to: tuple[str, ...] = ()
+    sender: str | None = None
+    weekday: int = 0
+    hour: int = 8
+    delivery: str = "imap"
+    mailbox: str | None = None
+    folder: str = "INBOX"
+    host: str = "localhost"
+    port: int = 587
+    tls: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    password_command: str | None = None
+    timeout: float = 30.0
+    allow_insecure: bool = False
+    horizon_business_days: int = 5
+    vendor_silence_business_days: int = 3
+
+    def resolve_password(self) -> str:
+        """The SMTP password from the environment or a command."""
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ConfigError(
+                    f"summary.password_env: environment variable {self.password_env} is not set; "
+                    f"export it in the cron job's environment"
+                )
+            return value
+        if not self.password_command:
+            raise ConfigError("summary.password_env: missing; set password_env (or password_command) for the SMTP login")
+        try:
+            done = subprocess.run(
+                shlex.split(self.password_command), capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(f"summary.password_command: could not run it ({type(exc).__name__})") from None
+        if done.returncode != 0:
+            raise ConfigError(f"summary.password_command: exited with status {done.returncode}; run it by hand to see why")
+        return done.stdout.rstrip("\n")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -132,6 +186,8 @@ class Config:
     drafting: Drafting
     extraction: Extraction
     lock_file: Path
+    summary: Summary = field(default_factory=Summary)
+    log_file: Path | None = None
 
     def mailbox(self, name: str) -> Mailbox:
         for box in self.mailboxes:
@@ -213,14 +269,19 @@ class _Table:
         return _Table(self.file, f"{self.path + '.' if self.path else ''}{key}", value, known)
 
 
-_TOP = ("rep", "database", "mailboxes", "vendors", "customers", "drafts", "extraction", "state", "summary")
+_TOP = ("rep", "database", "mailboxes", "vendors", "customers", "drafts", "extraction", "state", "summary", "logging")
 _REP = ("name", "title", "company", "email", "language", "signature", "phone", "timezone")
 _MAILBOX = (
     "name", "host", "port", "tls", "username", "password", "password_env", "password_command",
     "folders", "drafts_folder", "sent_folder", "timeout", "allow_insecure", "max_message_bytes",
+    "deadline", "retries",
 )
 _PARTIES = ("domains", "names", "languages")
 _DRAFTS = ("templates_dir", "daily_update_hour", "vendor_silence_business_days", "unconfirmed_horizon_business_days")
+_SUMMARY = (
+    "to", "from", "weekday", "hour", "delivery", "mailbox", "folder", "host", "port", "tls", "username",
+    "password_env", "password_command", "timeout", "allow_insecure", "horizon_business_days", "vendor_silence_business_days",
+)
 
 
 def config_path(explicit: str | None) -> Path:
@@ -248,16 +309,20 @@ def load_config(path: Path) -> Config:
     top = _Table(name, "", data, _TOP)
     base = path.resolve().parent
     _warn_if_readable_by_others(path, data)
+    rep = _rep(top.table("rep", _REP))
+    mailboxes = _mailboxes(top)
     return Config(
         path=path,
-        rep=_rep(top.table("rep", _REP)),
+        rep=rep,
         database_url=_database_url(top.table("database", ("url",)), base),
-        mailboxes=_mailboxes(top),
+        mailboxes=mailboxes,
         vendors=_parties(top.table("vendors", _PARTIES)),
         customers=_parties(top.table("customers", _PARTIES)),
         drafting=_drafting(top.table("drafts", _DRAFTS), base),
         extraction=_extraction(top.table("extraction", ("ref_patterns",))),
         lock_file=_lock_file(top.table("state", ("lock_file",)), base),
+        summary=_summary(top.table("summary", _SUMMARY), rep, mailboxes),
+        log_file=_log_file(top.table("logging", ("file",)), base),
     )
 
 
@@ -333,6 +398,8 @@ def _mailbox(t: _Table, index: int) -> Mailbox:
         timeout=t.float("timeout", 30.0),
         allow_insecure=allow_insecure,
         max_message_bytes=t.int("max_message_bytes", 25 * 1024 * 1024, 1024),
+        deadline=t.float("deadline", 600.0),
+        retries=t.int("retries", 5, 1, 100),
     )
     if box.password is not None and not (box.password_env or box.password_command):
         log.warning("%s: password is written in the config file; prefer password_env or password_command", t.where("password"))
@@ -381,8 +448,60 @@ def _extraction(t: _Table) -> Extraction:
     return Extraction(ref_patterns=tuple(patterns))
 
 
+def _summary(t: _Table, rep: Rep, mailboxes: tuple[Mailbox, ...]) -> Summary:
+    to = t.str_list("to", (rep.email,))
+    for address in to:
+        if "@" not in address:
+            raise t.fail("to", "a list of e-mail addresses", address)
+    sender = t.str("from", rep.email)
+    if "@" not in sender:
+        raise t.fail("from", "an e-mail address", sender)
+    weekday = t.choice("weekday", "mon", WEEKDAYS)
+    delivery = t.choice("delivery", "imap", SUMMARY_DELIVERIES)
+    mailbox = t.str("mailbox")
+    if mailbox is not None and mailbox not in {b.name for b in mailboxes}:
+        raise t.fail("mailbox", "the name of a [[mailboxes]] entry (" + ", ".join(b.name for b in mailboxes) + ")", mailbox)
+    tls = t.choice("tls", "starttls", TLS_MODES)
+    host = t.str("host", "localhost")
+    allow_insecure = t.bool("allow_insecure", False)
+    username = t.str("username")
+    password_env, password_command = t.str("password_env"), t.str("password_command")
+    if delivery == "smtp":
+        if tls == "none" and username and host not in LOOPBACK_HOSTS and not allow_insecure:
+            raise ConfigError(
+                f"{t.where('tls')}: \"none\" sends the SMTP password in clear to {host}; "
+                f"use \"ssl\" or \"starttls\", or set allow_insecure = true"
+            )
+        if username and not (password_env or password_command):
+            raise ConfigError(f"{t.where('password_env')}: missing; set password_env (or password_command) for the SMTP login")
+    return Summary(
+        to=to,
+        sender=sender,
+        weekday=WEEKDAYS.index(weekday),
+        hour=t.int("hour", 8, 0, 23),
+        delivery=delivery,
+        mailbox=mailbox,
+        folder=t.str("folder", "INBOX"),
+        host=host,
+        port=t.int("port", {"ssl": 465, "starttls": 587, "none": 25}[tls], 1, 65535),
+        tls=tls,
+        username=username,
+        password_env=password_env,
+        password_command=password_command,
+        timeout=t.float("timeout", 30.0),
+        allow_insecure=allow_insecure,
+        horizon_business_days=t.int("horizon_business_days", 5, 0, 30),
+        vendor_silence_business_days=t.int("vendor_silence_business_days", 3, 1, 30),
+    )
+
+
 def _lock_file(t: _Table, base: Path) -> Path:
     return base / t.str("lock_file", "assistant.lock")
+
+
+def _log_file(t: _Table, base: Path) -> Path | None:
+    name = t.str("file")
+    return base / name if name else None
 
 
 def _warn_if_readable_by_others(path: Path, data: dict[str, Any]) -> None:

@@ -20,6 +20,10 @@ class MailboxError(AssistantError):
     exit_code = 3
 
 
+class ConnectionLost(MailboxError):
+    """The connection dropped or timed out; the poll reconnects and resumes from its checkpoint."""
+
+
 class AuthError(MailboxError):
     """The server refused the credentials."""
 
@@ -30,6 +34,12 @@ class DatabaseError(AssistantError):
     """The database is unavailable, locked or not migrated."""
 
     exit_code = 5
+
+
+class DeliveryError(AssistantError):
+    """The weekly summary could not be delivered; it is retried on the next run."""
+
+    exit_code = 7
 
 
 class DraftRefused(AssistantError):
