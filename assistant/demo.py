@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
 import os
 import re
 import subprocess
@@ -38,10 +40,16 @@ def demo_config(example: str, port: int, database: Path) -> str:
     return re.sub(r'^url = ".*"$', f'url = "sqlite:///{database}"', text, flags=re.M)
 
 
-def load_mail(server: Dovecot, user: str, folder_of_file=lambda name: name.split("_")[1]) -> int:
+def load_mail(port: int, password: str) -> int:
+    """Append the sample mail (``NN_<folder>_*.eml``) with its Date as the arrival time."""
     files = sorted(DEMO_MAIL.glob("*.eml"))
+    client = IMAPClient("127.0.0.1", port=port, ssl=False)
+    client.login("rep", password)
     for path in files:
-        server.deliver(user, path.read_bytes(), folder_of_file(path.name))
+        raw = path.read_bytes()
+        when = parsedate_to_datetime(BytesHeaderParser().parsebytes(raw)["Date"])
+        client.append(path.name.split("_")[1], raw, msg_time=when)
+    client.logout()
     return len(files)
 
 
@@ -71,7 +79,7 @@ def main() -> int:
         return 1
     try:
         password = server.add_user("rep")
-        count = load_mail(server, "rep")
+        count = load_mail(server.port, password)
         print(f"Dovecot on 127.0.0.1:{server.port} with {count} sample messages (INBOX and Sent).")
         with tempfile.TemporaryDirectory(prefix="napgi-demo-") as tmp:
             config = Path(tmp) / "config.toml"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from assistant.config import Config
 from assistant.models import CLOSED_STATUSES, Contact, Message, Order, OrderEvent, OrderRef, Party
+from parsers.refs import find_refs
 from parsers.types import Address, Extraction, ParsedMessage
 
 # Events that make a message order-related even when it names no reference.
@@ -147,6 +148,20 @@ class Ledger:
                 return candidates[0], f"only open order of {party.name}"
         return None, "no reference, thread or single open order"
 
+    def link(self, record: Message, order: Order, now: datetime) -> list[OrderEvent]:
+        """Attach an unmatched message to ``order`` (the rep's decision) and apply what it said."""
+        x = extraction_of(record)
+        parsed = ParsedMessage(
+            message_id=record.message_id,
+            from_=Address("", record.sender or ""),
+            to=[Address("", e) for e in (record.recipients or "").split()],
+        )
+        counterpart = Directory(self.config).counterpart(parsed)
+        self.attach_refs(order, x)
+        record.order_id = order.id
+        record.status, record.reason = "ok", "linked by the rep"
+        return self.apply(order, record, x, counterpart, now)
+
     def create_order(self, x: Extraction, now: datetime) -> Order:
         order = Order(status="open", created_at=now, updated_at=now, items="")
         self.session.add(order)
@@ -208,10 +223,14 @@ class Ledger:
     def _apply_customer(self, order, record, x, counterpart, party, sent, events) -> None:
         if order.customer_id is None:
             order.customer_id = party.id
-        order.customer_contact_id = self.contact(party, counterpart.address, x.language).id
+        contact = self.contact(party, counterpart.address, x.language)
+        if order.customer_contact_id is None:
+            order.customer_contact_id = contact.id
         order.last_customer_message_at = sent
         if x.required_by and x.required_by != order.required_by:
             self._set(order, record, sent, "required_by", x.required_by, x.evidence.get("required_by"), events)
+        if x.event == "delivered":
+            self._set_status(order, record, sent, "delivered", x.evidence.get("event"), events)
 
     def _apply_rep(self, order, record, x, counterpart, party, sent, events) -> None:
         if counterpart.kind == "customer":
@@ -262,6 +281,30 @@ class Ledger:
         )
         self.session.add(event)
         return event
+
+
+def extraction_of(record: Message) -> Extraction:
+    """The extraction stored with a message record, as the typed object the ledger applies."""
+    data = record.extraction or {}
+
+    def day(key: str) -> date | None:
+        return date.fromisoformat(data[key]) if data.get(key) else None
+
+    refs = [r for value in data.get("order_refs", []) for r in find_refs(value)[:1]]
+    return Extraction(
+        message_id=record.message_id,
+        sent_at=record.sent_at,
+        language=data.get("language") or record.language or "ko",
+        role=data.get("role") or record.role or "other",
+        order_refs=refs,
+        event=data.get("event", "other"),
+        eta=day("eta"),
+        eta_confirmed=data.get("eta_confirmed"),
+        required_by=day("required_by"),
+        delay_days=data.get("delay_days"),
+        reason=data.get("reason"),
+        evidence=data.get("evidence") or {},
+    )
 
 
 def is_late(order: Order, today: date | None = None) -> bool:

@@ -74,19 +74,18 @@ class Planner:
         return self._customer_plan(order, kind, day, f"the vendor's mail: {x.event}") if kind else []
 
     def _customer_notice_for(self, order: Order, x: Extraction, events: list[OrderEvent]) -> str | None:
+        """The notice the customer needs after a vendor message, if it brought news."""
         if x.event == "delivered":
             return "delivered_notice"
         if x.event == "shipped":
             return "shipped_notice"
-        eta_moved_later = any(
-            e.field == "vendor_eta" and e.old_value is not None and e.new_value is not None and e.new_value > e.old_value
-            for e in events
+        eta_later = any(
+            e.field == "vendor_eta" and e.new_value and (e.old_value is None or e.new_value > e.old_value) for e in events
         )
-        if x.event == "delay" or (is_late(order) and (eta_moved_later or not order.vendor_eta_confirmed)):
-            if order.vendor_eta_confirmed and x.event != "delay":
-                return "confirmed_notice"
-            return "delay_notice"
-        if x.event == "confirmed" and order.vendor_eta_confirmed:
+        became_late = any(e.field == "status" and e.new_value == "delayed" for e in events)
+        if became_late or (eta_later and is_late(order)):
+            return "confirmed_notice" if order.vendor_eta_confirmed and x.event != "delay" else "delay_notice"
+        if x.event == "confirmed" and order.vendor_eta_confirmed and any(e.field == "vendor_eta" for e in events):
             return "confirmed_notice"
         return None
 
@@ -145,7 +144,7 @@ class Planner:
         return [self._plan(kind, order, contact, day, why, self._thread_message(order, contact))]
 
     def _stock_check(self, order: Order | None, record: Message, x: Extraction, day: date) -> list[DraftPlan]:
-        vendor = self._vendor_named_in(record)
+        vendor = self._vendor_named_in(record) or self._last_vendor_of(record.sender)
         if vendor is None:
             return []
         contact = self.session.scalar(select(Contact).where(Contact.party_id == vendor.id).order_by(Contact.id.desc()).limit(1))
@@ -167,6 +166,19 @@ class Planner:
                 if party is not None:
                     return party
         return None
+
+    def _last_vendor_of(self, customer_email: str | None) -> Party | None:
+        """The vendor of the customer's most recent order: who a new quote most likely goes to."""
+        contact = self.session.scalar(select(Contact).where(Contact.email == customer_email)) if customer_email else None
+        if contact is None:
+            return None
+        vendor_id = self.session.scalar(
+            select(Order.vendor_id)
+            .where(Order.customer_id == contact.party_id, Order.vendor_id.is_not(None))
+            .order_by(Order.updated_at.desc(), Order.id.desc())
+            .limit(1)
+        )
+        return self.session.get(Party, vendor_id) if vendor_id else None
 
     def _thread_message(self, order: Order, contact: Contact) -> Message | None:
         """The latest message of the order exchanged with ``contact``, to thread the draft under."""

@@ -92,6 +92,24 @@ def draft_rows(session: Session) -> list[dict]:
     return rows
 
 
+def unmatched_rows(session: Session) -> list[dict]:
+    rows = []
+    for record in session.scalars(select(Message).where(Message.status == "unmatched").order_by(Message.sent_at, Message.id)):
+        data = record.extraction or {}
+        rows.append(
+            {
+                "message_id": record.message_id,
+                "sent_at": _iso(record.sent_at),
+                "sender": record.sender,
+                "subject": record.subject,
+                "event": data.get("event"),
+                "order_refs": " ".join(data.get("order_refs", [])),
+                "reason": record.reason,
+            }
+        )
+    return rows
+
+
 def find_order(session: Session, ref: str) -> Order | None:
     value = ref.strip().upper()
     found = session.scalar(select(OrderRef).where(OrderRef.value == value))

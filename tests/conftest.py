@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,15 @@ from assistant.devserver import Dovecot, DovecotMissing
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 _user_numbers = itertools.count(1)
+
+
+def arrival_time(raw: bytes):
+    """The message's Date header as an aware datetime (UTC when missing or unreadable)."""
+    header = BytesHeaderParser().parsebytes(raw).get("Date")
+    try:
+        return parsedate_to_datetime(header) if header else datetime(2026, 1, 1, tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +57,13 @@ class MailAccount:
         return {**os.environ, "ASSISTANT_IMAP_PASSWORD": self.password, "ASSISTANT_CONFIG": str(self.config)}
 
     def deliver(self, raw: bytes, folder: str = "INBOX") -> None:
-        self.server.deliver(self.user, raw, folder)
+        """Store ``raw`` in ``folder`` with its Date header as the arrival time (INTERNALDATE),
+        as a mail server that received it then would have, so no test depends on the wall clock."""
+        client = self.imap()
+        try:
+            client.append(folder, raw, msg_time=arrival_time(raw))
+        finally:
+            client.logout()
 
     def assistant(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run the real ``assistant`` command against this account."""
