@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from assistant.config import Config
 from assistant.models import CLOSED_STATUSES, Contact, Message, Order, OrderEvent, OrderRef, Party
+from parsers.items import find_items
 from parsers.refs import find_refs
 from parsers.types import Address, Extraction, ParsedMessage
 
@@ -191,6 +192,10 @@ class Ledger:
             self._apply_vendor(order, record, x, counterpart, party, sent, events)
         elif counterpart.kind == "customer":
             self._apply_customer(order, record, x, counterpart, party, sent, events)
+        if not order.items and record.body:
+            items = find_items(record.body)
+            if items:
+                self._set(order, record, sent, "items", items, items, events)
         order.updated_at = now
         self.session.flush()
         return events
