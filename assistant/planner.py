@@ -131,7 +131,11 @@ class Planner:
     # Building plans
 
     def _customer_plan(self, order: Order, kind: str, day: date, why: str, reply_to: Message | None = None) -> list[DraftPlan]:
-        contact = self.session.get(Contact, order.customer_contact_id) if order.customer_contact_id else None
+        """A draft to the customer: to whoever wrote ``reply_to``, else the order's contact."""
+        if reply_to is not None:
+            contact = self.session.scalar(select(Contact).where(Contact.email == reply_to.sender))
+        else:
+            contact = self.session.get(Contact, order.customer_contact_id) if order.customer_contact_id else None
         if contact is None:
             return []
         thread = reply_to or self._thread_message(order, contact)
