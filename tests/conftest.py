@@ -113,13 +113,18 @@ names = {{ "mirae-fin.co.kr" = "미래금융", "globex.com" = "Globex" }}
 """
 
 
+def make_account(server: Dovecot, home: Path) -> MailAccount:
+    """A new mail user on ``server`` and a config.toml for it in ``home``."""
+    user = f"rep{next(_user_numbers)}"
+    password = server.add_user(user)
+    acct = MailAccount(server, user, password, home)
+    acct.config.write_text(CONFIG.format(database=f"sqlite:///{home / 'assistant.db'}", port=server.port, user=user))
+    return acct
+
+
 @pytest.fixture
 def account(dovecot, tmp_path) -> MailAccount:
-    user = f"rep{next(_user_numbers)}"
-    password = dovecot.add_user(user)
-    acct = MailAccount(dovecot, user, password, tmp_path)
-    acct.config.write_text(CONFIG.format(database=f"sqlite:///{tmp_path / 'assistant.db'}", port=dovecot.port, user=user))
-    return acct
+    return make_account(dovecot, tmp_path)
 
 
 @pytest.fixture(scope="session")
