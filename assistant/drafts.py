@@ -6,6 +6,7 @@ and header values are stripped of CR/LF before they reach a header.
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -127,7 +128,8 @@ class DraftWriter:
     def build(self, plan: DraftPlan, order: Order | None, thread: Message | None, now: datetime, mailbox: str) -> Draft:
         rendered = self.render(plan, order, thread)
         message_id = make_msgid(domain=self.config.rep.email.rpartition("@")[2])
-        mime = build_mime(self.config, plan, rendered, thread, message_id, now)
+        cc = thread_cc(thread, plan.to.email, self.config.rep.email)
+        mime = build_mime(self.config, plan, rendered, thread, message_id, now, cc)
         draft = Draft(
             key=plan.key,
             order_id=plan.order_id,
@@ -136,7 +138,7 @@ class DraftWriter:
             mailbox=mailbox,
             language=plan.language,
             to_addr=plan.to.email,
-            cc_addr="",
+            cc_addr=" ".join(cc),
             subject=rendered.subject,
             body=rendered.body,
             in_reply_to=thread.message_id if thread is not None else None,
@@ -198,11 +200,24 @@ def check_wording(body: str, language: str, facts: DraftFacts, kind: str) -> Non
             raise DraftRefused(f"{kind}: the order is late but the opening sentences do not say so")
 
 
-def build_mime(config: Config, plan: DraftPlan, rendered: Rendered, thread: Message | None, message_id: str, now: datetime) -> bytes:
-    """The draft as an RFC 5322 message: UTF-8 text, threaded, with the draft key header."""
+def thread_cc(thread: Message | None, to: str, rep: str) -> list[str]:
+    """Who else was on the thread at the recipient's organisation: they stay on copy."""
+    if thread is None:
+        return []
+    domain = to.rpartition("@")[2]
+    people = [thread.sender or "", *(thread.recipients or "").split()]
+    return list(dict.fromkeys(p for p in people if p and p not in (to, rep) and p.rpartition("@")[2] == domain))
+
+
+def build_mime(
+    config: Config, plan: DraftPlan, rendered: Rendered, thread: Message | None, message_id: str, now: datetime, cc: list[str]
+) -> bytes:
+    """The draft as an RFC 5322 message: UTF-8 text with an HTML alternative, threaded, with the draft key header."""
     msg = EmailMessage(policy=SMTP)
     msg["From"] = HeaderAddress(display_name=_one_line(config.rep.name), addr_spec=config.rep.email)
     msg["To"] = HeaderAddress(display_name=_one_line(plan.to.name), addr_spec=plan.to.email)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
     msg["Subject"] = rendered.subject
     msg["Date"] = format_datetime(now.astimezone(ZoneInfo(config.rep.timezone)))
     msg["Message-ID"] = message_id
@@ -211,8 +226,25 @@ def build_mime(config: Config, plan: DraftPlan, rendered: Rendered, thread: Mess
         refs = (thread.references or "").split() + [thread.message_id]
         msg["References"] = " ".join(dict.fromkeys(refs))
     msg[DRAFT_KEY_HEADER] = plan.key
-    msg.set_content(rendered.body + _quoted(thread, plan.language), charset="utf-8")
+    quoted = _quoted(thread, plan.language)
+    msg.set_content(rendered.body + quoted, charset="utf-8")
+    msg.add_alternative(_html(rendered.body, quoted), subtype="html", charset="utf-8")
     return msg.as_bytes()
+
+
+def _html(body: str, quoted: str) -> str:
+    """The same text as HTML: paragraphs kept, the original in a blockquote; all of it escaped."""
+    paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in body.strip().split("\n\n"))
+    history = ""
+    if quoted.strip():
+        header, _, lines = quoted.strip().partition("\n")
+        original = "\n".join(line[2:] if line.startswith("> ") else line.lstrip(">") for line in lines.splitlines())
+        history = (
+            f"<p>{html.escape(header)}</p>"
+            f'<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">'
+            f"{html.escape(original).replace(chr(10), '<br>')}</blockquote>"
+        )
+    return f'<!DOCTYPE html><html><body style="font-family:sans-serif;font-size:14px">{paragraphs}{history}</body></html>'
 
 
 def _quoted(thread: Message | None, language: str) -> str:
