@@ -35,7 +35,7 @@ class _Words:
     def finditer(self, low: str) -> Iterator[re.Match]:
         for m in self.rx.finditer(low):
             at = m.start()
-            if at and _ascii_word(low[at - 1]) and _ascii_word(low[at]):
+            if at and _ascii_word(low[at - 1]) and _ascii_word(low[at]) and not low.startswith("n't", at):
                 continue
             yield m
 
@@ -71,20 +71,27 @@ _NOT_CONFIRMED = _Words(
     r"(?:확정|컨펌|확약)\s*(?:은|는|이|된\s*(?:것은|건|게)|된\s*바|이\s*된\s*것은)?\s*"
     r"(?:아니|아님|안\s*되|않|못|전|되지|되면|이\s*되면|되는\s*대로|되어야|시|후|나면|나는\s*대로|받는\s*대로|여부|요청|부탁|필요|예정)",
     r"\b(?:not|n't)\s+(?:yet\s+)?(?:been\s+|be\s+)?(?:confirmed|committed|firm|final)",
+    # An absent confirmation: "확정 회신은 아직 없으며", "확정 소식 못 받았습니다".
+    r"(?:확정|컨펌|확약)\s*(?:회신|답변|답|연락|소식|통보|메일|공지|일자?|날짜)?\s*(?:은|는|이|가|도|을|를)?\s*"
+    r"(?:아직\s*)?(?:없|못\s*받|안\s*(?:나|왔|옴|됐|되))",
+    r"\b(?:not|n't|never)\s+(?:yet\s+)?(?:\w+\s+){0,5}?(?:commit(?:ted|ment|s)?|confirm(?:ed|ation|s)?|firm)\b",
+    r"\bno\s+(?:\w+\s+){0,2}?(?:commit(?:ted|ment|s)?|confirm(?:ed|ation)?|firm)\b",
     r"\bunconfirmed\b", r"\bto\s+be\s+confirmed\b", r"\bTB[CD]\b", r"\bpending\s+(?:\w+\s+)?confirmation\b",
     r"\bawaiting\s+(?:\w+\s+)?confirmation\b", r"\b(?:push|ask|press|wait|hope|aim|work|look)(?:ing)?\s+(?:for|to\s+get)\s+(?:a\s+)?firm",
-    r"확정\S*\s*(?:\S+\s*){0,3}?(?:드릴게|드리겠|말씀\s*드리겠|말씀\s*드릴|알려\s*드릴|회신\s*드릴)", r"\b(?:once|when|until|after|if|as\s+soon\s+as)\s+(?:\w+\s+){0,4}?confirm(?:ed|s|ation)?\b",
+    r"확정\S*\s*(?:\S+\s*){0,4}?(?:드릴게|드리겠|말씀\s*드리겠|말씀\s*드릴|알려\s*드릴|알려\s*드리겠|회신\s*드릴|회신\s*드리겠|안내\s*드리겠|안내\s*드릴)", r"\b(?:once|when|until|after|if|as\s+soon\s+as)\s+(?:\w+\s+){0,4}?confirm(?:ed|s|ation)?\b",
     r"\bwill\s+(?:be\s+)?confirm(?:ed)?\b", r"\bconfirm(?:ed)?\s+(?:later|soon|shortly|separately)\b",
     r"\b(?:please|kindly|pls)\s+(?:\w+\s+)?confirm\b", r"\b(?:can|could|would)\s+you\s+(?:\w+\s+)?confirm\b",
     r"\bconfirm(?:ation)?\s+(?:of|on)\s+(?:the\s+)?(?:receipt|PO|order)", r"\border\s+confirmation\b",
 )
 _NOT_DELIVERED = _Words(
     r"(?:입고|도착|납품|배송|수령)\s*(?:이|가|는|은)?\s*(?:되지|하지|안|못|않|전)",
+    r"(?:입고|도착|납품|배송|수령|설치|인수|검수)\s*(?:이|가|는|은)?\s*완료\s*(?:돼야|되어야|해야|되도록|될|되는|되면|되기|조건|예정|후|시|전|여부|일정)",
     r"아직\s*(?:\S+\s*){0,2}?(?:안|못)\s*\S*",
     r"\b(?:not|n't|never)\s+(?:yet\s+)?(?:been\s+)?(?:arrived|received|delivered|got(?:ten)?|come)\b",
     # Receiving an order or a mail is not receiving goods.
-    r"(?:PO|P/O|발주\S*|주문\S*|메일|이메일|견적\S*|요청\S*|문의\S*|회신\S*|연락\S*)\s*(?:은|는|을|를)?\s*(?:잘\s*)?(?:받았|수령|접수)\S*",
-    r"\breceived\s+(?:your|the|our)\s+(?:\w+\s+)?(?:PO|P\.O\.|purchase\s+order|order|e-?mail|mail|message|quote|request|inquiry|note)\b",
+    r"(?:PO|P/O|발주\S*|주문\S*|오더\S*|메일|이메일|견적\S*|요청\S*|문의\S*|회신\S*|연락\S*|답변\S*|서류|자료|파일|문자|알림|안내\S*)\s*"
+    r"(?:은|는|을|를|도)?\s*(?:잘\s*|무사히\s*)?(?:받았|수령|접수)\S*",
+    r"\b(?:received|got|have|has)\s+(?:\w+\s+)?(?:your|the|our|this)\s+(?:\w+\s+)?(?:PO|P\.O\.|purchase\s+order|order|e-?mail|mail|message|quote|request|inquiry|note|RFQ)\b",
     r"\b(?:thank\s+you|thanks)\s+for\s+(?:\w+\s+){0,3}",
 )
 _NOT_SHIPPED = _Words(
@@ -93,10 +100,14 @@ _NOT_SHIPPED = _Words(
 )
 _BOILERPLATE = _Words(
     r"(?:문의\s*사항|궁금하신\s*(?:점|사항)|추가\s*(?:문의|요청|질문)|질문|문의)\S*\s*(?:이|가)?\s*(?:있으시면|있으면|있으실\s*경우|주시면)[^\n]*",
-    r"\b(?:please\s+)?let\s+(?:me|us)\s+know\s+if\b[^\n]*", r"\b(?:if|should)\s+you\s+(?:have|need)\s+any\b[^\n]*",
+    r"\b(?:please\s+)?let\s+(?:me|us)\s+know\s+if\b[^\n]*", r"\b(?:if|should)\s+you\s+(?:have|need)\s+any\s+(?:further\s+|other\s+|more\s+|additional\s+)?(?:questions?|concerns?|queries|issues|help|assistance|clarifications?|information|info)\b[^\n]*",
+    r"\bfor\s+(?:urgent|immediate)\s+(?:matters|issues|requests|assistance)\b[^\n]*", r"급한\s*(?:용무|건|일)\S*\s*(?:은|는)?\s*[^\n]*연락",
     r"\bfeel\s+free\s+to\b[^\n]*", r"\bdon'?t\s+hesitate\b[^\n]*", r"\bhope\s+(?:this|you)\b[^\n]*",
 )
-_MASKS = (_BOILERPLATE, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
+_NOT_STOCK_CHECK = _Words(
+    r"\bif\s+(?:they|he|she|there)\s+(?:\w+\s+)?(?:have|has|is|are)\s+(?:any\s+|enough\s+)?(?:\w+\s+)?(?:in\s+)?stock\b",
+)
+_MASKS = (_BOILERPLATE, _NOT_STOCK_CHECK, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
 
 _CUES = {
     "delivered": _Words(
@@ -105,6 +116,9 @@ _CUES = {
         r"\b(?:has|have|had|was|were|got)\s+(?:just\s+)?(?:been\s+)?(?:delivered|received)\b", r"\barrived\b",
         r"\bdelivered\s+(?:today|yesterday|this\s+morning|this\s+afternoon|on)\b", r"\b(?:we|i)\s+(?:have\s+)?received\b",
         r"\bdelivery\s+(?:is\s+|was\s+|has\s+been\s+)?complete", r"\bsigned\s+for\b", r"\bPOD\b",
+        r"\bdelivered\s+at\s+\d", r"\bas\s+delivered\b", r"\breceived\s+(?:today|yesterday|this\s+morning|this\s+afternoon|safely|in\s+good)",
+        r"\b(?:all|both|\d+)\s+(?:\w+\s+){0,2}?received\b", r"^\s*delivered\s*(?:on|date)?\s*:", r"\bsigned\s+by\s*:",
+        r"검수\s*(?:결과\s*:?\s*합격|(?:가|를|는|도)?\s*(?:완료|끝났|마쳤|이상\s*없))",
     ),
     "shipped": _Words(
         r"(?:출고|발송|출하|선적)\s*(?:가|이|는)?\s*(?:완료|되었|됐|하였|했|처리\s*(?:되었|됐|했|완료)|시작)",
@@ -112,14 +126,15 @@ _CUES = {
         r"보내드렸", r"\b(?:has|have|was|were|got)\s+(?:just\s+)?(?:been\s+)?(?:shipped|dispatched|sent\s+out|picked\s+up)\b",
         r"\bshipped\s+(?:today|yesterday|this|out|on|via|from)\b", r"\b(?:we|it|they|order|units?|items?|goods)\s+shipped\b",
         r"\btracking\s*(?:no\.?|number|#|info|link|code|id)", r"\b(?:waybill|AWB|B/L)\b", r"\bout\s+for\s+delivery\b", r"\bin\s+transit\b",
-        r"\bon\s+(?:its|their)\s+way\b",
+        r"\bon\s+(?:its|their)\s+way\b", r"\btracking\s*(?:no\.?|number|#|:)?\s*\d{6,}",
+        r"\bleft\s+(?:our|the|their)\s+(?:\w+\s+){0,2}?(?:warehouse|factory|DC|hub|facility|plant)\b",
     ),
     "delay": _Words(
         r"지연", r"늦어", r"늦춰", r"늦게", r"연기", r"밀렸|밀려|밀리게|밀릴", r"미뤄|미루어", r"재고\s*(?:가|이)?\s*부족",
         r"결품", r"백\s*오더", r"수급\s*(?:이|가)?\s*(?:어렵|불안|문제|차질|지연|이슈)", r"차질",
         r"(?:납기|일정|입고일|납품일|출고일|도착일)\s*(?:가|이|를|을)?\s*(?:\S+\s*)?(?:변경|조정)", r"변경된\s*(?:납기|일정)",
         r"\bdelay(?:s|ed|ing)?\b", r"\blate\b", r"\blater\s+than\s+(?:planned|expected|promised)",
-        r"\bback\s*-?\s*order(?:s|ed)?\b", r"\bslip(?:ped|s|page)?\b", r"\bpushed\s+(?:out|back)\b", r"\bpostpone[ds]?\b",
+        r"\bback\s*-?\s*order(?:s|ed)?\b", r"\bslip(?:ped|s|page)?\b", r"\bpushed\s+(?:\w+\s+){0,4}?(?:out|back)\b", r"\bpostpone[ds]?\b",
         r"\bshortage\b", r"\brescheduled\b", r"\brevised\s+(?:ETA|delivery|ship)", r"\bnew\s+(?:ETA|delivery\s+date|ship\s+date)\b",
         r"\bmoved\s+(?:out|back)\b",
     ),
@@ -129,9 +144,9 @@ _CUES = {
     ),
     "eta": _Words(
         r"예정", r"예상", r"가능", r"소요", r"걸릴|걸립", r"리드\s*타임", r"납기", r"(?:입고|도착|출고|납품|배송|발송)\s*(?:될|할|됩|합|드리)",
-        r"들어올|들어옵|들어갈|들어갑", r"\bETA\b", r"\bexpect(?:ed|ing)?\b", r"\bestimated?\b", r"\bscheduled\b", r"\bplanned\b",
+        r"들어올|들어옵|들어갈|들어갑", r"\bETA\b", r"\bexpect(?:s|ed|ing|ation)?\b", r"\bestimated?\b", r"\bscheduled\b", r"\bplanned\b",
         r"\b(?:will|should|would|shall)\s+(?:\w+\s+)?(?:be\s+)?(?:arrive|ship|deliver|land|reach|dispatch)",
-        r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b",
+        r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b", r"\btracking\s+(?:to|for)\b",
     ),
     "stock_check": _Words(
         r"재고", r"보유\s*(?:수량|여부|중|하고)", r"\b(?:in|out\s+of)\s+stock\b", r"\bstock\b", r"\binventory\b",
@@ -139,25 +154,34 @@ _CUES = {
     ),
     "quote_request": _Words(
         r"견적\S*\s*(?:\S+\s*){0,2}?(?:부탁|요청|주시|주세요|주실|받아\s*볼|받을\s*수|바랍니다|필요|가능할까|문의)",
-        r"\bRFQ\b", r"\brequest(?:ing)?\s+(?:for\s+)?(?:a\s+|an\s+)?(?:\w+\s+)?(?:quote|quotation|pricing)\b",
+        r"\bRFQ\b", r"\bre-?quote\b", r"\brequest(?:ing)?\s+(?:for\s+)?(?:a\s+|an\s+)?(?:\w+\s+)?(?:quote|quotation|pricing)\b",
         r"\b(?:please|pls|kindly|can\s+you|could\s+you)\s+(?:\w+\s+)?quote\b",
         r"\b(?:send|provide|need|share|get)\s+(?:me\s+|us\s+)?(?:a\s+|an\s+|your\s+|the\s+)?(?:\w+\s+)?(?:quote|quotation|pricing)\b",
     ),
     "inquiry": _Words(
-        r"언제", r"어떻게\s*(?:되|진행)", r"진행\s*(?:상황|사항)", r"확인\s*(?:부탁|요청|해\s*주|좀|바랍)", r"알려\s*주", r"회신\s*(?:부탁|주|바랍)",
+        r"언제", r"어떻게\s*(?:되|진행)", r"진행\s*(?:상황|사항)\s*(?:\S+\s*)?(?:공유|알려|확인|부탁|문의|어떻게|궁금|회신|답변)", r"확인\s*(?:부탁|요청|해\s*주|좀|바랍)", r"알려\s*주", r"회신\s*(?:부탁|주|바랍)",
         r"답변\s*(?:부탁|주|바랍)", r"공유\s*(?:부탁|해\s*주)", r"궁금", r"급합니다|급해요|급한\s*건", r"아직", r"업데이트\s*(?:부탁|주)",
         r"\bany\s+(?:update|news|progress)", r"\bstatus\b", r"\bwhen\s+(?:will|can|do|does|is|are|should|would)\b",
         r"\b(?:please|kindly|pls)\s+(?:advise|confirm|let\s+(?:me|us)\s+know|update|check|share)\b",
         r"\b(?:could|can|would)\s+you\b", r"\bfollow(?:ing)?\s*-?\s*up\b", r"\bstill\s+(?:waiting|haven'?t|have\s+not|not)\b",
-        r"\burgent(?:ly)?\b", r"\bwhere\s+(?:is|are)\b",
+        r"\burgent(?:ly)?\b", r"\bwhere\s+(?:is|are)\b", r"\bhaven'?t\s+heard\b", r"\bsend\s+(?:me|us)\s+(?:an?\s+)?(?:update|status)",
+        r"\bupdate\s*(?:부탁|요청|주세요|주시)", r"(?:현황|상황|일정)\s*(?:\S+\s*)?(?:문의|공유\s*부탁)",
     ),
 }
 
 _QUESTION = re.compile(
-    r"[?？]\s*\)?\s*$|(?:나요|까요|가요|는지요|은지요|ㄴ지요|습니까|니까|는지|을지|인지|던가요|죠|지요|ㄹ까)\s*[.~]*\s*$"
+    r"[?？]\s*\)?\s*$|(?:나요|까요|가요|는지요|은지요|ㄴ지요|습니까|니까|는지|을지|인지|던가요|ㄹ까)\s*[.~]*\s*$"
     r"|^\s*(?:when|what|where|is|are|can|could|will|would|do|does|did|has|have|any)\b",
     _I,
 )
+# A question is an inquiry when it is about an order: delivery, dates, status, stock, quotes.
+_TOPIC = _Words(
+    r"납기", r"입고", r"납품", r"도착", r"출고", r"배송", r"발송", r"출하", r"일정", r"주문", r"발주", r"오더", r"견적", r"재고",
+    r"진행", r"현황", r"상황", r"확정", r"지연", r"언제", r"들어오|들어와|들어올|들어갑", r"받을\s*수", r"\bPO\b", r"\bSO\b",
+    r"\border(?:s|ed|ing)?\b", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\bstatus\b", r"\bupdate\b", r"\bstock\b",
+    r"\bquot", r"\bdelay", r"업데이트|진전|변동|소식|연락|회신|답변", r"\b(?:news|progress|word|heard)\b", r"\bconfirm", r"\bschedule", r"\bwhen\b", r"\bdate\b", r"\bhave\s+them\b", r"\bget\s+them\b",
+)
+_WHEN = _Words(r"언제", r"\bwhen\b", r"\bhow\s+(?:long|soon)\b")
 _HEDGE = _Words(
     r"예상", r"잠정", r"아마", r"것\s*같", r"듯", r"가능성", r"추정", r"대략", r"희망", r"\btentative(?:ly)?\b",
     r"\bprovisional(?:ly)?\b", r"\bhopefully\b", r"\bprobably\b", r"\blikely\b", r"\bpossibly\b", r"\bmay\b", r"\bmight\b",
@@ -223,62 +247,88 @@ class SentenceCues:
     on_schedule: bool
 
 
-def analyse_sentence(text: str, has_date: bool = False) -> SentenceCues:
+def analyse_sentence(text: str, has_date: bool = False, context: str = "") -> SentenceCues:
     """Cues of one sentence; ``has_date`` says whether a date was found in it (an
-    ``eta`` event needs one)."""
-    low = text.lower()
+    ``eta`` event needs one).  ``context`` is read along with the sentence but not
+    reported (the header row of a table the sentence is a row of)."""
+    low = f"{text}\n{context}".lower() if context else text.lower()
     on_schedule = _NOT_DELAYED.search(low) is not None
-    masked = low
-    for rx in _MASKS:
+    unboiled = _BOILERPLATE.mask(low)
+    masked = unboiled
+    for rx in _MASKS[1:]:
         masked = rx.mask(masked)
     question = _QUESTION.search(text.strip()) is not None
-    found = {name for name, rx in _CUES.items() if rx.search(masked)}
-    if question:
-        found &= {"stock_check", "quote_request"}
+    found = {name for name, rx in _CUES.items() if name != "inquiry" and rx.search(masked)}
+    if _CUES["inquiry"].search(unboiled):
+        # Asking is not undone by a negation: "please confirm", "아직 안 왔어요".
         found.add("inquiry")
+    if question:
+        found &= {"stock_check", "quote_request", "inquiry"}
+        if found or _TOPIC.search(unboiled):
+            found.add("inquiry")
+        if _WHEN.search(unboiled):
+            # "견적 회신 언제 받을 수 있을까요?" asks about timing, not for a quote.
+            found.discard("quote_request")
     if not has_date:
         found.discard("eta")
     if "delay" in found and "재고" in masked:
         found.discard("stock_check")
     hedged = _HEDGE.search(low) is not None
+    delivery = _DELIVERY.search(low) is not None
     firm = "confirmed" in found and not hedged
     if "confirmed" in found and hedged:
         found.discard("confirmed")
         if has_date:
             found.add("eta")
+    if on_schedule and has_date and delivery and not question:
+        # "12월 14일로 변동 없습니다", "still on track for Jan 12": the date stands.
+        found.add("eta")
     return SentenceCues(
         text=text,
         events=frozenset(found),
         question=question,
         hedged=hedged,
         firm=firm,
-        delivery=_DELIVERY.search(low) is not None,
+        delivery=delivery,
         need=_NEED.search(low) is not None,
         on_schedule=on_schedule,
     )
 
 
-_CUSTOMER_REPORTS = {"delivered", "stock_check", "quote_request", "inquiry"}
+# What a customer can report; their other cues are a complaint or a question
+# (inquiry), except dates of their own plans ("go-live is scheduled for ...").
+_CUSTOMER_REPORTS = {"delivered", "shipped", "stock_check", "quote_request", "inquiry"}
+_CUSTOMER_IGNORED = {"eta", "confirmed"}
+# Asking for stock and asking for a quote rank the same: the one asked first leads.
+_SAME_RANK = {"quote_request": "stock_check"}
 
 
 def decide_event(cues: Iterable[SentenceCues], role: str = "other") -> tuple[str, SentenceCues | None]:
     """The message's event and the sentence that decided it.
 
-    A customer does not announce delays or dates: whatever else a customer's
-    sentence asserts counts as an inquiry (a complaint or a status question).
+    A customer does not announce delays or dates: a customer's delay cue counts as
+    an inquiry (a complaint), an eta/confirmed cue as nothing (their own plans), and
+    the dates of a need-by sentence are not an inquiry either.  A vendor makes an
+    inquiry only by asking a question ("아직 본사 답 없어요" is no news, not a
+    question).
     """
-    best: tuple[int, SentenceCues] | None = None
+    best: tuple[int, SentenceCues, str] | None = None
     for sc in cues:
-        events = sc.events
-        if role == "customer" and events - _CUSTOMER_REPORTS:
-            events = (events & _CUSTOMER_REPORTS) | {"inquiry"}
+        events = set(sc.events)
+        if role == "customer":
+            extra = events - _CUSTOMER_REPORTS - _CUSTOMER_IGNORED
+            events &= _CUSTOMER_REPORTS
+            if extra and not sc.need:
+                events.add("inquiry")
+        elif role == "vendor" and not sc.question:
+            events.discard("inquiry")
         for event in events:
-            rank = PRECEDENCE.index(event)
+            rank = PRECEDENCE.index(_SAME_RANK.get(event, event))
             if best is None or rank < best[0]:
-                best = (rank, sc)
+                best = (rank, sc, event)
     if best is None:
         return "other", None
-    return PRECEDENCE[best[0]], best[1]
+    return best[2], best[1]
 
 
 def find_reason(text: str) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 from typing import Iterable, Iterator
 
@@ -25,13 +25,34 @@ MAX_CHARS = 20_000  # new text beyond this is not read (a mail body, not an atta
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|fw|fwd|aw|sv|답장|회신|전달)\s*[:：]", re.IGNORECASE)
 # Dates that are about something else than delivery, judged from the words next to them.
 _NOT_DELIVERY = re.compile(
-    r"회의|미팅|통화|콜|방문|세금\s*계산서|계산서|인보이스|청구|결제|입금|지급|회신|답변|유효|발행|견적\s*유효|"
-    r"\b(?:meeting|call|visit|invoice[ds]?|billing|payment|paid|pay|reply|respond|valid|quote\s+expires|expir\w*|webinar)\b",
+    r"회의|미팅|통화|콜|방문|세금\s*계산서|계산서|인보이스|청구|결제|입금|지급|회신|답변|유효|발행|견적\s*유효|매출|정산|결산|"
+    r"세미나|웨비나|행사|업데이트|현황|보고|"
+    r"\b(?:meeting|call|visit|invoice[ds]?|billing|payment|paid|pay|reply|respond|answer|valid|quote\s+expires|expir\w*|webinar|"
+    r"seminar|summit|conference|register|registration|pricing|price|early-bird|sale|update|status|report(?:ing)?|chase|get\s+back)\b",
     re.IGNORECASE,
 )
 _CONTEXT = 14  # characters either side of a date looked at for _NOT_DELIVERY
+# Right after a date: it names a season or a cause ("연말이라 배송이 몰리니",
+# "연말 물류 적체로"), not a day something arrives.
+_CIRCUMSTANCE_AFTER = re.compile(r"\s*(?:이라|라서|이어서|이다\s*보니|(?:\S+\s*)?(?:물류|적체|연휴|성수기|특수|시즌)|'s\s+update)")
+# Mail that is not about an order: newsletters, promotions, automatic replies.
+_BULK = re.compile(
+    r"수신\s*거부|구독\s*(?:해지|취소)|\bunsubscribe\b|\byou\s+(?:are\s+)?receiv(?:ed|ing)\s+this\s+(?:e-?mail|message)\s+because\b",
+    re.IGNORECASE,
+)
+_AUTO_REPLY = re.compile(
+    r"^\s*(?:automatic\s+reply|auto(?:matic)?[- ]?reply|out\s+of\s+(?:the\s+)?office|자동\s*(?:회신|응답)|부재\s*중?)\b|"
+    r"\bout\s+of\s+(?:the\s+)?office\s+until\b|부재\s*중입니다",
+    re.IGNORECASE,
+)
+# A date given as what was expected before ("Previous ETA: 11/16", "기존 납기 12/8").
+_OLD_DATE = re.compile(r"\b(?:previous|original(?:ly)?|old|initial|prior)\b|기존|원래|당초|변경\s*전|이전", re.IGNORECASE)
+_CHANGE_RANGE = re.compile(r"에서|\bfrom\b", re.IGNORECASE)
+_WEEK_WORD = re.compile(r"week|주", re.IGNORECASE)
 _SCORES = {"delay": 3, "confirmed": 3, "eta": 2, "shipped": 1, "delivered": 1}
 _DATED_EVENTS = {"delay", "confirmed", "eta"}
+# Events under which a message communicates an expected delivery date.
+_ETA_EVENTS = {"delay", "confirmed", "eta", "shipped"}
 _FOLLOW_UP = 2  # sentences after a dated-event sentence that may carry its date
 
 
@@ -72,8 +93,26 @@ def _delivery_date(d: DateMention, sentence: str, today: date | None) -> bool:
     if d.kind != "duration" and today is not None and d.last < today:
         return False
     at = sentence.find(d.text)
-    window = sentence[max(0, at - _CONTEXT): at + len(d.text) + _CONTEXT] if at >= 0 else sentence
-    return _NOT_DELIVERY.search(window) is None
+    if at < 0:
+        return _NOT_DELIVERY.search(sentence) is None
+    end = at + len(d.text)
+    if _CIRCUMSTANCE_AFTER.match(sentence, end):
+        return False
+    return _NOT_DELIVERY.search(sentence[max(0, at - _CONTEXT): end + _CONTEXT]) is None
+
+
+def _last_day(d: DateMention) -> date:
+    """The last day ``d`` means; a week ("week 51", "end of next week") ends on its
+    Friday, the last business day."""
+    last = d.last
+    if last.weekday() >= 5 and d.value < last and (d.grain == "week" or _WEEK_WORD.search(d.text)):
+        friday = last - timedelta(days=last.weekday() - 4)
+        return max(friday, d.value)
+    return last
+
+
+def _single_days(mentions: list[DateMention]) -> list[DateMention]:
+    return [d for d in mentions if d.kind != "duration" and d.grain == "day" and d.value == d.last]
 
 
 def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, today: date | None) -> _Found:
@@ -82,17 +121,17 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
     by_sentence: dict[str, list[DateMention]] = {}
     for d in dates:
         by_sentence.setdefault(d.sentence, []).append(d)
-    best_point: tuple[int, date, SentenceCues] | None = None
-    best_duration: tuple[int, DateMention, SentenceCues] | None = None
+    best: tuple[int, date, SentenceCues, DateMention] | None = None
     for sc in cues:
         mentions = by_sentence.get(sc.text, [])
         if not mentions:
             continue
-        if sc.need and role != "vendor":
+        if sc.need and role == "customer":
             if found.required_by is None:
-                points = [d for d in mentions if d.kind != "duration"]
+                points = [d for d in mentions if d.kind != "duration" and _delivery_date(d, sc.text, today)]
+                points.sort(key=lambda d: d.grain != "day")
                 if points:
-                    found.required_by = points[0].last
+                    found.required_by = _last_day(points[0])
                     found.required_sentence = sc.text
             continue
         if sc.question:
@@ -103,51 +142,83 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
         usable = [d for d in mentions if _delivery_date(d, sc.text, today)]
         points = [d for d in usable if d.kind != "duration"]
         durations = [d for d in usable if d.kind == "duration"]
-        if points and (best_point is None or score > best_point[0]):
-            best_point = (score, max(d.last for d in points), sc)
-        if durations and sc.events & _DATED_EVENTS and (best_duration is None or score > best_duration[0]):
-            best_duration = (score, durations[0], sc)
+        if not sc.events & _DATED_EVENTS:
+            durations = []
+        # A point beats a duration of the same sentence score.
+        for rank, pick in ((1, max(points, key=_last_day, default=None)), (0, durations[0] if durations else None)):
+            if pick is not None and (best is None or (score, rank) > (best[0], 0 if best[3].kind == "duration" else 1)):
+                best = (score, _last_day(pick) if pick.kind != "duration" else pick.last, sc, pick)
         if "delay" in sc.events and found.delay_days is None:
-            if durations and durations[0].days:
-                found.delay_days, found.delay_sentence = durations[0].days, sc.text
-            else:
-                all_points = [d for d in mentions if d.kind != "duration"]
-                if len(all_points) >= 2:
-                    span = (max(d.last for d in all_points) - min(d.value for d in all_points)).days
-                    if span > 0:
-                        found.delay_days, found.delay_sentence = span, sc.text
-    if best_point is None and best_duration is None:
-        best_point = _follow_up_date(cues, by_sentence, today, found)
-    if best_point is not None:
-        _, found.eta, found.eta_sentence = best_point
-    elif best_duration is not None:
-        _, d, found.eta_sentence = best_duration
-        found.eta = d.last
+            _delay_from(sc.text, mentions, durations, found)
+    if best is None:
+        best = _follow_up_date(cues, by_sentence, today, found)
+    if best is not None:
+        _, found.eta, found.eta_sentence, _ = best
     return found
+
+
+def _delay_from(sentence: str, mentions: list[DateMention], durations: list[DateMention], found: _Found) -> None:
+    """The stated length of a delay: a duration, an old and a new day, or a change
+    written as one range ("12월 8일에서 12월 15일로", "moves from Jan 8 to Jan 22")."""
+    if durations and durations[0].days:
+        found.delay_days, found.delay_sentence = durations[0].days, sentence
+        return
+    days = _single_days(mentions)
+    if len(days) >= 2:
+        span = (max(d.value for d in days) - min(d.value for d in days)).days
+        if span > 0:
+            found.delay_days, found.delay_sentence = span, sentence
+        return
+    for d in mentions:
+        if d.kind != "duration" and d.grain == "day" and d.value < d.last:
+            at = sentence.find(d.text)
+            before = sentence[max(0, at - 6): at] if at >= 0 else ""
+            if _CHANGE_RANGE.search(d.text) or _CHANGE_RANGE.search(before):
+                found.delay_days, found.delay_sentence = (d.last - d.value).days, sentence
+                return
 
 
 def _follow_up_date(
     cues: list[SentenceCues], by_sentence: dict[str, list[DateMention]], today: date | None, found: _Found
-) -> tuple[int, date, SentenceCues] | None:
+) -> tuple[int, date, SentenceCues, DateMention] | None:
     """A date stated just after a delay/eta/confirmed sentence that had none ("입고가
     늦어집니다. 이달 월말쯤 될 것 같아요.", a table row of original and revised dates).
-    Two dates there are old and new: their distance is the delay."""
+    Two dates there are old and new: their distance is the delay.  The later
+    sentence must speak of delivery or hedge ("될 것 같아요"): "I'll chase again
+    tomorrow" gives no date."""
     for i, sc in enumerate(cues):
         if not sc.events & _DATED_EVENTS or sc.question:
             continue
         for nxt in cues[i + 1: i + 1 + _FOLLOW_UP]:
-            if nxt.question or nxt.need:
+            if nxt.question or nxt.need or not (nxt.delivery or nxt.hedged or nxt.events):
                 continue
             points = [d for d in by_sentence.get(nxt.text, []) if d.kind != "duration"]
             usable = [d for d in points if _delivery_date(d, nxt.text, today)]
             if usable:
-                eta = max(d.last for d in usable)
-                if "delay" in sc.events and found.delay_days is None and len(points) >= 2:
-                    span = (eta - min(d.value for d in points)).days
-                    if span > 0:
-                        found.delay_days, found.delay_sentence = span, nxt.text
-                return 0, eta, nxt
+                pick = max(usable, key=_last_day)
+                eta = _last_day(pick)
+                if "delay" in sc.events and found.delay_days is None:
+                    days = _single_days(points)
+                    if len(days) >= 2:
+                        span = (max(d.value for d in days) - min(d.value for d in days)).days
+                        if span > 0:
+                            found.delay_days, found.delay_sentence = span, nxt.text
+                return 0, eta, nxt, pick
     return None
+
+
+def _old_date_delay(cues: list[SentenceCues], dates: list[DateMention], found: _Found) -> None:
+    """A delay's length from a date labelled as the previous one ("Previous ETA :
+    2026-11-16") and the new eta, when they are in different sentences."""
+    if found.eta is None or found.eta_sentence is None:
+        return
+    for sc in cues:
+        if sc.text == found.eta_sentence.text or not _OLD_DATE.search(sc.text):
+            continue
+        days = _single_days([d for d in dates if d.sentence == sc.text])
+        if len(days) == 1 and days[0].value < found.eta:
+            found.delay_days, found.delay_sentence = (found.eta - days[0].value).days, sc.text
+            return
 
 
 def _subject_cues(subject: str) -> SentenceCues | None:
@@ -174,6 +245,9 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
         x.evidence["text"] = f"only the first {MAX_CHARS} characters of the new text were read"
 
     cues = [sc for _, sc in doc._.cues]
+    if _not_about_orders(msg, role):
+        x.evidence["event"] = "newsletter, promotion or automatic reply"
+        return x
     x.event, decider = decide_event(cues, role)
     if x.event == "other" and (subject := _subject_cues(msg.subject or "")) is not None:
         x.event, decider = decide_event([subject], role)
@@ -185,6 +259,18 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
         return x
     x.dates = list(doc._.dates)
     found = _pick_dates(cues, x.dates, role, msg.sent_at.date())
+    if x.event == "delay" and found.delay_days is None:
+        _old_date_delay(cues, x.dates, found)
+        if found.delay_days is None and found.eta_sentence is not None:
+            # "Revised ETA is in two weeks from today": the delay is that long.
+            durations = [d for d in x.dates if d.sentence == found.eta_sentence.text and d.kind == "duration" and d.days]
+            if durations and durations[0].last == found.eta:
+                found.delay_days, found.delay_sentence = durations[0].days, found.eta_sentence.text
+    if x.event not in _ETA_EVENTS:
+        # Only a message that tells of a date (delay, eta, confirmed, shipped) gives
+        # one: the day goods arrived, a customer's "원래 오늘 예정이었던" or a stock
+        # report's "next availability" is not an expected delivery.
+        found.eta = found.eta_sentence = None
     if found.eta is not None and found.eta_sentence is not None:
         x.eta = found.eta
         x.eta_confirmed = found.eta_sentence.firm or (
@@ -204,6 +290,16 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
                 x.evidence["reason"] = sc.text
                 break
     return x
+
+
+def _not_about_orders(msg: ParsedMessage, role: str) -> bool:
+    """A newsletter or promotion (from someone not configured, with an unsubscribe
+    line) or an automatic reply."""
+    if _AUTO_REPLY.search(msg.subject or "") or _AUTO_REPLY.search((msg.new_text or "")[:300]):
+        return True
+    if role != "other":
+        return False
+    return _BULK.search(msg.new_text or "") is not None or _BULK.search(msg.signature or "") is not None
 
 
 def _language(msg: ParsedMessage) -> str:

@@ -70,7 +70,9 @@ def test_receiving_a_po_is_not_a_delivery():
 def test_precedence():
     assert event_of("12/16 입고 예정입니다.", "오늘 출고되었습니다.") == "shipped"
     assert event_of("2주 지연됩니다.", "새 납기는 12/18로 확정되었습니다.") == "delay"
-    assert event_of("견적 부탁드립니다.", "재고도 확인 부탁드립니다.") == "stock_check"
+    # Asking for stock and for a quote rank the same: the one asked first leads.
+    assert event_of("견적 부탁드립니다.", "재고도 확인 부탁드립니다.") == "quote_request"
+    assert event_of("재고 있나요?", "있으면 견적도 같이 부탁합니다.") == "stock_check"
 
 
 def test_customer_complaint_is_inquiry():
