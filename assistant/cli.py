@@ -230,6 +230,44 @@ def preview(obj: Context, ref: str, kind: str, now_text: str | None) -> None:
     click.echo(text)
 
 
+@cli.command()
+@click.option("--now", "now_text", metavar="ISO-8601", help="Run as of this time (replay).")
+@click.option("--dry-run", is_flag=True, help="Write the message to stdout; send and record nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something failed (for cron).")
+@click.pass_obj
+def summary(obj: Context, now_text: str | None, dry_run: bool, quiet: bool) -> None:
+    """Send the weekly summary once per ISO week (from [summary] weekday and hour; retried after a failure)."""
+    from filelock import FileLock, Timeout
+
+    from assistant.weekly import build_message, run_weekly
+
+    config = obj.config
+    now = _parse_now(now_text, config.rep.timezone)
+    if dry_run:
+        click.echo(build_message(obj.db, config, now).as_string(), nl=False)
+        return
+    lock = FileLock(f"{config.lock_file}.summary")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        click.echo(f"Another summary run holds {config.lock_file}.summary; nothing to do.", err=True)
+        return
+    try:
+        outcome = run_weekly(obj.db, config, now)
+    finally:
+        lock.release()
+    for week in outcome.unsent_earlier:
+        click.echo(f"Warning: the summary of {week} was never delivered", err=True)
+    if quiet:
+        return
+    if outcome.action == "sent":
+        click.echo(f"summary {outcome.iso_week} sent via {outcome.where} (attempt {outcome.attempts})")
+    elif outcome.action == "already_sent":
+        click.echo(f"summary {outcome.iso_week} was already sent at {outcome.sent_at.isoformat()}; nothing to do")
+    else:
+        click.echo(f"summary {outcome.iso_week} is due from {outcome.due_at.isoformat()}; nothing to do")
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance."""

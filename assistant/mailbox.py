@@ -195,6 +195,14 @@ class MailboxSession:
             raise self._fail(f"cannot append a draft to {folder!r}", exc) from None
         return _appenduid(response)
 
+    def append_message(self, folder: str, message: bytes, flags: tuple[bytes, ...], when: datetime) -> int | None:
+        """Append ``message`` to ``folder`` with ``flags``; return its UID when the server says."""
+        try:
+            response = self.client.append(folder, message, flags=flags, msg_time=when)
+        except _NETWORK_ERRORS as exc:
+            raise self._fail(f"cannot append a message to {folder!r}", exc) from None
+        return _appenduid(response)
+
     def find_by_header(self, folder: str, header: str, value: str) -> list[int]:
         """UIDs of messages in ``folder`` whose ``header`` contains ``value``."""
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from importlib import resources
@@ -56,14 +57,14 @@ def summary_message(summary: WeeklySummary, config: Config, rendered: RenderedSu
     """multipart/alternative: text/plain, then multipart/related (text/html + the chart PNG)."""
     message = EmailMessage()
     sender = config.summary.sender or config.rep.email
-    message["From"] = f"{config.rep.name} <{sender}>" if config.rep.name.isascii() else sender
+    message["From"] = Address(config.rep.name, addr_spec=sender)
     message["To"] = ", ".join(config.summary.to)
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(summary.now)
     message["Message-ID"] = make_msgid(f"summary.{summary.iso_week}", domain=sender.split("@", 1)[1])
     message[SUMMARY_HEADER] = summary.iso_week
-    message.set_content(rendered.text, cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
     if rendered.chart_png:
         html_part = message.get_payload()[1]
         html_part.add_related(rendered.chart_png, "image", "png", cid=f"<{rendered.chart_cid}>", filename="eta-history.png")
