@@ -147,6 +147,7 @@ _CUES = {
         r"들어올|들어옵|들어갈|들어갑", r"\bETA\b", r"\bexpect(?:s|ed|ing|ation)?\b", r"\bestimated?\b", r"\bscheduled\b", r"\bplanned\b",
         r"\b(?:will|should|would|shall)\s+(?:\w+\s+)?(?:be\s+)?(?:arrive|ship|deliver|land|reach|dispatch)",
         r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b", r"\btracking\s+(?:to|for)\b",
+        r"(?:로|으로)\s*(?:변경|조정|바뀌|바뀜|바꿨|당겨|앞당겨)", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+to\b",
     ),
     "stock_check": _Words(
         r"재고", r"보유\s*(?:수량|여부|중|하고)", r"\b(?:in|out\s+of)\s+stock\b", r"\bstock\b", r"\binventory\b",
@@ -194,9 +195,9 @@ _DELIVERY = _Words(
     r"\bin\s+stock\b", r"\bon\s+site\b", r"\bland(?:s|ing)?\b",
 )
 _NEED = _Words(
-    r"까지\s*(?:는|은|도)?\s*(?:꼭|반드시|무조건|필히|최소한)?\s*(?:\S+\s*){0,2}?"
+    r"까지\s*(?:는|은|도)?\s*(?:꼭|반드시|무조건|필히|최소한)?\s*(?:\S+\s*){0,3}?"
     r"(?:필요|있어야|받아야|들어와야|되어야|돼야|해야|해\s*주셔야|부탁|주셔야|맞춰|가능할까|가능한지|가능하신지|받을\s*수)",
-    r"늦어도", r"마감", r"필요합니다|필요해요|필요한데|필요하니|필요하오니", r"오픈\s*(?:일정|예정)|개통|가동\s*(?:일정|예정)",
+    r"늦어도", r"마감", r"희망\s*(?:납기|납품일|입고일|일정|일자|도착일)", r"\bneed[- ]by\b", r"\b(?:required|requested)\s+(?:delivery\s+)?date\b", r"필요합니다|필요해요|필요한데|필요하니|필요하오니", r"오픈\s*(?:일정|예정)|개통|가동\s*(?:일정|예정)",
     r"\bneed(?:ed|s)?\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\brequired\s+(?:\w+\s+)?(?:by|before)\b", r"\bno\s+later\s+than\b",
     r"\bdeadline\b", r"\bat\s+the\s+latest\b", r"\bmust\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\bhave\s+to\s+(?:\w+\s+){0,4}?by\b",
     r"\bin\s+time\s+for\b", r"\bgo-?\s*live\b", r"\bhas\s+to\s+(?:\w+\s+){0,4}?by\b",

@@ -48,6 +48,7 @@ _AUTO_REPLY = re.compile(
 # A date given as what was expected before ("Previous ETA: 11/16", "기존 납기 12/8").
 _OLD_DATE = re.compile(r"\b(?:previous|original(?:ly)?|old|initial|prior)\b|기존|원래|당초|변경\s*전|이전", re.IGNORECASE)
 _CHANGE_RANGE = re.compile(r"에서|\bfrom\b", re.IGNORECASE)
+_CHANGE_VERB = re.compile(r"변경|조정|바뀌|바뀜|\b(?:move[sd]?|moving|changed?|shift(?:s|ed)?|revised|updated)\b", re.IGNORECASE)
 _WEEK_WORD = re.compile(r"week|주", re.IGNORECASE)
 _SCORES = {"delay": 3, "confirmed": 3, "eta": 2, "shipped": 1, "delivered": 1}
 _DATED_EVENTS = {"delay", "confirmed", "eta"}
@@ -121,7 +122,7 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
     by_sentence: dict[str, list[DateMention]] = {}
     for d in dates:
         by_sentence.setdefault(d.sentence, []).append(d)
-    best: tuple[int, date, SentenceCues, DateMention] | None = None
+    best: tuple[int, int, date, SentenceCues, DateMention] | None = None
     for sc in cues:
         mentions = by_sentence.get(sc.text, [])
         if not mentions:
@@ -144,16 +145,21 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
         durations = [d for d in usable if d.kind == "duration"]
         if not sc.events & _DATED_EVENTS:
             durations = []
-        # A point beats a duration of the same sentence score.
-        for rank, pick in ((1, max(points, key=_last_day, default=None)), (0, durations[0] if durations else None)):
-            if pick is not None and (best is None or (score, rank) > (best[0], 0 if best[3].kind == "duration" else 1)):
-                best = (score, _last_day(pick) if pick.kind != "duration" else pick.last, sc, pick)
+        # A stated day beats a length ("slipped by a week. New ETA Dec 11th") unless
+        # the day is only a shipping or delivery mention ("shipped today ... should
+        # land in about a week").
+        for pick in (max(points, key=_last_day, default=None), durations[0] if durations else None):
+            if pick is None:
+                continue
+            tier = 1 if pick.kind == "duration" else (2 if score >= 2 else 0)
+            if best is None or (tier, score) > (best[0], best[1]):
+                best = (tier, score, _last_day(pick) if pick.kind != "duration" else pick.last, sc, pick)
         if "delay" in sc.events and found.delay_days is None:
             _delay_from(sc.text, mentions, durations, found)
     if best is None:
         best = _follow_up_date(cues, by_sentence, today, found)
     if best is not None:
-        _, found.eta, found.eta_sentence, _ = best
+        _, _, found.eta, found.eta_sentence, _ = best
     return found
 
 
@@ -180,7 +186,7 @@ def _delay_from(sentence: str, mentions: list[DateMention], durations: list[Date
 
 def _follow_up_date(
     cues: list[SentenceCues], by_sentence: dict[str, list[DateMention]], today: date | None, found: _Found
-) -> tuple[int, date, SentenceCues, DateMention] | None:
+) -> tuple[int, int, date, SentenceCues, DateMention] | None:
     """A date stated just after a delay/eta/confirmed sentence that had none ("입고가
     늦어집니다. 이달 월말쯤 될 것 같아요.", a table row of original and revised dates).
     Two dates there are old and new: their distance is the delay.  The later
@@ -203,7 +209,7 @@ def _follow_up_date(
                         span = (max(d.value for d in days) - min(d.value for d in days)).days
                         if span > 0:
                             found.delay_days, found.delay_sentence = span, nxt.text
-                return 0, eta, nxt, pick
+                return 0, 0, eta, nxt, pick
     return None
 
 
@@ -259,13 +265,20 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
         return x
     x.dates = list(doc._.dates)
     found = _pick_dates(cues, x.dates, role, msg.sent_at.date())
-    if x.event == "delay" and found.delay_days is None:
-        _old_date_delay(cues, x.dates, found)
-        if found.delay_days is None and found.eta_sentence is not None:
-            # "Revised ETA is in two weeks from today": the delay is that long.
-            durations = [d for d in x.dates if d.sentence == found.eta_sentence.text and d.kind == "duration" and d.days]
-            if durations and durations[0].last == found.eta:
-                found.delay_days, found.delay_sentence = durations[0].days, found.eta_sentence.text
+    if x.event in ("eta", "confirmed") and found.eta_sentence is not None and _CHANGE_VERB.search(found.eta_sentence.text):
+        # "the ETA moves from Jan 8 to Jan 22", "12월 8일에서 12월 15일로 변경": later is late.
+        moved = _Found()
+        _delay_from(found.eta_sentence.text, [d for d in x.dates if d.sentence == found.eta_sentence.text], [], moved)
+        if moved.delay_days and moved.delay_sentence == found.eta_sentence.text:
+            x.event, decider = "delay", found.eta_sentence
+            x.evidence["event"] = decider.text
+    if x.event == "delay" and found.delay_days is None and found.eta_sentence is not None:
+        # The eta sentence of a delay: "이번 주 금요일 예정이었는데 다음 주 수요일에",
+        # "Revised ETA is in two weeks from today".
+        mentions = [d for d in x.dates if d.sentence == found.eta_sentence.text]
+        _delay_from(found.eta_sentence.text, mentions, [d for d in mentions if d.days and d.last == found.eta], found)
+        if found.delay_days is None:
+            _old_date_delay(cues, x.dates, found)
     if x.event not in _ETA_EVENTS:
         # Only a message that tells of a date (delay, eta, confirmed, shipped) gives
         # one: the day goods arrived, a customer's "원래 오늘 예정이었던" or a stock

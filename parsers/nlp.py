@@ -43,7 +43,7 @@ _TOKEN_RE = re.compile(r"(\s+|\w+(?:[^\w\s]\w+)*|[^\w\s])( (?=\S))?")
 # English word of 2+ letters or a number (then a capital or Korean must follow),
 # always at a line break except inside a hard-wrapped paragraph.
 _SENTENCE_END = re.compile(
-    r"(?:[?!。？！]+|(?<=[가-힣])\.+|(?<=[A-Za-z]{2})\.(?!\w)|(?<=\d)\.(?=\s+[A-Z가-힣]))[)\]\"'”’]*(?=\s)"
+    r"(?:[?!。？！]+|(?<=[가-힣])\.+|(?<=[A-Za-z]{2})\.(?!\w)|(?<=[\d)])\.(?=\s+[A-Z가-힣]))[)\]\"'”’]*(?=\s)"
 )
 _ABBREVIATION_BEFORE = re.compile(
     r"(?:^|[^A-Za-z])(?:no|nr|mr|ms|mrs|dr|co|ltd|inc|corp|approx|vs|etc|qty|ref|tel|fax|st|"
@@ -77,6 +77,8 @@ def _soft_wrap(line: str, next_line: str) -> bool:
     first = next_line[:1]
     return (
         len(line) >= _WRAP_WIDTH
+        and " | " not in line
+        and " | " not in next_line
         and not line.endswith(_LINE_END_PUNCT)
         and (first.islower() or "가" <= first <= "힣")
     )
@@ -180,14 +182,38 @@ def event_cues(doc: Doc) -> Doc:
         d.sentence for d in doc._.dates or () if d.kind == "duration" or today is None or d.last >= today
     }
     cues, spans = [], []
+    full = _text(doc)
+    header: str | None = None
+    cells = 0
+    prev_end = -1
     for start, end, text in doc._.sentences:
-        sc = analyse_sentence(text, text in dated)
+        header, cells, context = _table_context(full, prev_end, start, text, header, cells, dated)
+        prev_end = end
+        sc = analyse_sentence(text, text in dated, context)
         span = doc.char_span(start, end, alignment_mode="expand")
         cues.append((span, sc))
         spans.extend(Span(doc, span.start, span.end, label=event) for event in sorted(sc.events))
     doc.spans["event_cues"] = spans
     doc._.cues = cues
     return doc
+
+
+def _table_context(
+    full: str, prev_end: int, start: int, text: str, header: str | None, cells: int, dated: set[str]
+) -> tuple[str | None, int, str]:
+    """The header row of the table ``text`` is a row of (as ``(header, cells,
+    context)``): rows are lines with ``|`` cells; the first row of a run of
+    consecutive rows, without dates, is the header of the rows below it with as
+    many cells ("품목 | 수량 | 확정일" over "CW9166I | 20 | 12월 28일")."""
+    n = text.count("|") + 1 if "|" in text else 0
+    if n < 2:
+        return None, 0, ""
+    consecutive = prev_end >= 0 and full.count("\n", prev_end, start) == 1 and "\n" in full[prev_end:start]
+    if header is None or not consecutive:
+        if text in dated:
+            return None, 0, ""
+        return text, n, ""
+    return header, cells, header if n == cells else ""
 
 
 _BLANK_CONFIG = {"ko": {"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}}}

@@ -105,3 +105,49 @@ def test_reason(text, reason):
 
 def test_no_reason():
     assert find_reason("12/16 입고 예정입니다.") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["과장님, 오더 잘 받았습니다.", "발주서 잘 받았습니다.", "메일 잘 받았습니다.", "We received your PO, thanks.",
+     "Got your order - will process today."],
+)
+def test_receiving_an_order_or_mail_is_not_delivered(text):
+    assert "delivered" not in analyse_sentence(text, False).events
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["벤더 본사 확정 회신은 아직 없으며, 오후에 다시 확인하겠습니다.", "확정 소식은 아직 못 받았습니다.",
+     "확정일은 출하 후에 다시 알려드리겠습니다.", "I don't have a committed date yet.", "Still no commit from HPE.",
+     "HPE has not come back with a committed date.", "No confirmation yet from the factory."],
+)
+def test_absent_confirmation_is_not_confirmed(text):
+    cues = analyse_sentence(text, True)
+    assert "confirmed" not in cues.events and not cues.firm
+
+
+def test_no_change_with_a_date_keeps_the_eta():
+    assert "eta" in analyse_sentence("현재 예상 입고일은 12월 14일(월)로 변동 없습니다.", True).events
+    assert "eta" in analyse_sentence("The SO is tracking to Jan 12, no change to the schedule.", True).events
+
+
+def test_vendor_no_news_is_not_an_inquiry():
+    assert event_of("과장님, 아직 본사 답 없어요.", "나오는 대로 바로 말씀드릴게요.", role="vendor") == "other"
+    assert event_of("PO 번호 확인 가능할까요?", role="vendor") == "inquiry"
+
+
+def test_questions_off_the_order_topic_are_not_inquiries():
+    assert event_of("Lunch next week?", role="customer") == "other"
+    assert event_of("내일 오전에 잠깐 방문드려도 괜찮을까요?", role="rep") == "other"
+    assert event_of("오늘 업데이트 있나요??", role="customer") == "inquiry"
+
+
+def test_customer_plans_and_need_dates_are_not_inquiries():
+    assert event_of("We need them by Friday - the go-live is scheduled for the week after.", role="customer") == "other"
+    assert event_of("과장님 택배 발송 문자 받았습니다~", role="customer") == "shipped"
+
+
+def test_completion_required_is_not_delivered():
+    for text in ("12월 18일까지 설치가 완료돼야 해서요.", "2월 26일까지 설치 완료 조건으로 부탁드립니다.", "납품 완료 후 발행으로 바꿔주세요."):
+        assert "delivered" not in analyse_sentence(text, True).events

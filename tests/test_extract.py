@@ -155,3 +155,117 @@ def test_extraction_to_json():
         "kind": "point",
         "sentence": "PO# 4500012345 다음 주 수요일 입고 확정입니다.",
     }
+
+
+# --- the story threads (tests/data/story/{ko,en}): each message against timeline.json
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from parsers.message import parse_message  # noqa: E402
+
+STORY = Path(__file__).parent / "data" / "story"
+STORY_SETTINGS = ExtractSettings(
+    vendor_domains=("lenovo.com", "dell.com", "hpe.com"),
+    customer_domains=("mirae-fin.co.kr", "seoul-bio.kr", "globex.com", "initech.io"),
+    rep_addresses=("minsu.kim@hanbit-it.co.kr",),
+)
+
+
+def _story_cases():
+    for lang in ("ko", "en"):
+        timeline = STORY / lang / "timeline.json"
+        if timeline.exists():
+            for entry in json.loads(timeline.read_text(encoding="utf-8")):
+                yield pytest.param(lang, entry, id=f"{lang}/{entry['file']}")
+
+
+def _story(lang: str, name: str):
+    return extract(parse_message((STORY / lang / name).read_bytes()), STORY_SETTINGS)
+
+
+@pytest.mark.parametrize("lang, entry", list(_story_cases()))
+def test_story_message(lang, entry):
+    x = _story(lang, entry["file"])
+    got = (x.role, x.event, x.eta.isoformat() if x.eta else None, x.eta_confirmed)
+    assert got == (entry["from_role"], entry["event"], entry["eta"], entry["eta_confirmed"])
+    assert (x.required_by.isoformat() if x.required_by else None) == entry["required_by"]
+    assert x.delay_days == entry["delay_days"]
+
+
+def test_story_order_received_is_not_delivered():
+    """"오더 잘 받았습니다" acknowledges the order; the date that follows is the eta."""
+    x = _story("ko", "03_INBOX_vendor_so.eml")
+    assert (x.event, x.eta, x.eta_confirmed) == ("eta", date(2026, 12, 4), False)
+    assert "12/4" in x.evidence["eta"]
+
+
+def test_story_daily_update_absent_confirmation_and_update_date():
+    """"확정 회신은 아직 없으며" is no confirmation; "오늘 납기 업데이트" dates the
+    update, "12월 14일(월)로 변동 없습니다" keeps the eta."""
+    x = _story("ko", "11_Sent_daily_update_1.eml")
+    assert (x.event, x.eta, x.eta_confirmed) == ("eta", date(2026, 12, 14), False)
+    assert "변동 없습니다" in x.evidence["eta"]
+    for name in ("15_Sent_daily_update_2.eml", "17_Sent_daily_update_3.eml"):
+        x = _story("en", name)
+        assert (x.event, x.eta, x.eta_confirmed) == ("eta", date(2027, 1, 18), False)
+
+
+def test_story_vendor_no_news_is_other():
+    for name in ("14_INBOX_vendor_no_answer.eml", "19_INBOX_vendor_no_answer_2.eml"):
+        x = _story("ko", name)
+        assert (x.role, x.event, x.eta) == ("vendor", "other", None)
+
+
+def test_story_newsletter_is_not_about_an_order():
+    for lang, name in (("ko", "10_INBOX_newsletter.eml"), ("en", "05_INBOX_newsletter.eml")):
+        x = _story(lang, name)
+        assert (x.event, x.eta, x.delay_days) == ("other", None, None)
+
+
+def test_story_delivered_and_customer_mail_give_no_eta():
+    for name in ("04_INBOX_customer_inquiry.eml", "15_INBOX_customer_followup.eml", "18_INBOX_seoulbio_delivered.eml"):
+        assert _story("ko", name).eta is None
+
+
+def test_story_delay_without_committed_date_is_unconfirmed():
+    x = _story("en", "08_INBOX_vendor_delay.eml")
+    assert (x.event, x.eta, x.eta_confirmed, x.delay_days) == ("delay", date(2027, 1, 18), False, 14)
+
+
+def test_table_header_gives_the_row_its_meaning():
+    text = "아래와 같이 출고되었음을 알려드립니다.\n\n품목 | 수량 | 출고일 | 도착예정\nC9300 | 4 | 2026-12-04 | 12월 7일(월)"
+    x = extract(msg(text, sent=(2026, 12, 4)), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("shipped", date(2026, 12, 7), False)
+    text = "입고 확정 일정 안내드립니다.\n품목 | 수량 | 확정일\nCW9166I | 20 | 12월 28일(월)\n\n연말이라 배송 몰리니 연락처 부탁드립니다."
+    x = extract(msg(text, sent=(2026, 12, 11)), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("confirmed", date(2026, 12, 28), True)
+
+
+def test_original_and_revised_dates_give_the_delay():
+    x = extract(msg("Unfortunately the ETA moves from Jan 8 to Jan 22.", sent=(2027, 1, 4), sender="m@dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2027, 1, 22), 14)
+    text = "Status : BACKORDERED\nPrevious ETA : 2026-11-16\nNew ETA : 2026-11-30"
+    x = extract(msg(text, sent=(2026, 11, 10), sender="m@dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2026, 11, 30), 14)
+
+
+def test_a_week_ends_on_friday():
+    x = extract(msg("Current ETA is week 51, not committed yet.", sent=(2026, 12, 7), sender="m@dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("eta", date(2026, 12, 18), False)
+
+
+def test_automatic_reply_and_newsletter_are_other():
+    x = extract(msg("I am out of the office until January 4th. For urgent matters contact Tom.",
+                    sender="dana@customer.com", subject="Automatic reply: RE: PO# 4500012345"), SETTINGS)
+    assert (x.event, x.eta) == ("other", None)
+    x = extract(msg("■ 주요 벤더 입고 지연 평균 2~3주\n\n수신거부 https://news.example/unsub", sender="news@news.example"), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("other", None, None)
+
+
+def test_required_by_is_the_customers():
+    x = extract(msg("The customer needs them by Jan 8. Could you let me know the ETA?", sent=(2026, 12, 29),
+                    sender="rep@reseller.kr"), SETTINGS)
+    assert x.required_by is None and x.event == "inquiry"
