@@ -12,7 +12,8 @@ One ``http.server`` in a thread plays every part the assistant and Dovecot talk 
 
 It counts what it was asked (``calls``), remembers each form it got (``forms``), and can
 revoke a user's tokens, so tests can assert a refresh happened, or that a revoked token
-stops the mailbox.
+stops the mailbox. Started with ``cert``/``key`` it also listens with TLS on
+``https_port`` (same tokens), for MSAL.
 """
 from __future__ import annotations
 
@@ -39,30 +40,37 @@ class OAuthServer:
         self.calls: Counter = Counter()
         self.forms: dict[str, list[dict]] = defaultdict(list)
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.scheme = "http"
-        if cert:
+        self.servers = [ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))]
+        self.port = self.servers[0].server_address[1]
+        self.https_port = None
+        if cert:  # a second listener with TLS, same tokens (MSAL only talks https)
+            httpsd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-            self.scheme = "https"
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+            httpsd.socket = context.wrap_socket(httpsd.socket, server_side=True)
+            self.servers.append(httpsd)
+            self.https_port = httpsd.server_address[1]
+        self.threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in self.servers]
 
     # -- what tests use --------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        host = "localhost" if self.scheme == "https" else "127.0.0.1"
-        return f"{self.scheme}://{host}:{self.port}"
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://localhost:{self.https_port}"
 
     def start(self) -> OAuthServer:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
 
     def __enter__(self) -> OAuthServer:
         return self.start()
@@ -137,14 +145,14 @@ class OAuthServer:
         return 200, {
             "device_code": code,
             "user_code": "ABCD-1234",
-            "verification_uri": f"{self.url}/device",
+            "verification_uri": f"{self.https_url}/device",
             "expires_in": 120,
             "interval": 1,
-            "message": f"To sign in, open {self.url}/device and enter the code ABCD-1234.",
+            "message": f"To sign in, open {self.https_url}/device and enter the code ABCD-1234.",
         }
 
     def openid_configuration(self, tenant: str) -> dict:
-        base = f"{self.url}/{tenant}"
+        base = f"{self.https_url}/{tenant}"
         return {
             "issuer": f"{base}/v2.0",
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
@@ -190,3 +198,17 @@ def _handler(server: OAuthServer):
             pass
 
     return Handler
+
+
+def self_signed(folder: Path, name: str = "localhost", san: str = "DNS:localhost") -> tuple[Path, Path]:
+    """A throwaway self-signed certificate and key (valid one day) in ``folder``."""
+    import subprocess
+
+    cert, key = folder / f"{name}.crt", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-days", "1",
+         "-addext", f"subjectAltName={san}", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    key.chmod(0o600)
+    return cert, key
