@@ -1037,50 +1037,335 @@ def _h_holiday_rule() -> str:
             rf"|(?P<yrel>this|next|last)\s+year\b))?")
 
 
-# A rule runs only when one of its keywords occurs in the lower-cased text.
-_MONTH_KEYS = tuple(_MONTHS)
-_WEEKDAY_KEYS = tuple(_WEEKDAYS_EN)
-_GATES: dict[str, tuple[str, ...]] = {
-    "numeric": ("/", "-", "."),
-    "en_month_day": _MONTH_KEYS,
-    "en_day_month": _MONTH_KEYS,
-    "en_nth_weekday": ("first", "second", "third", "fourth", "fifth", "last", "1st", "2nd", "3rd", "4th"),
-    "en_weekday_day": _WEEKDAY_KEYS,
-    "en_bare_day": ("the ", "on "),
-    "en_month": _MONTH_KEYS,
-    "en_relative_day": ("today", "tonight", "tomorrow", "tmr", "yesterday", "eod", "cob", "eob", "end of",
-                        "close of"),
-    "en_weekday": _WEEKDAY_KEYS,
-    "en_week": ("week", "eow"),
-    "en_month_rel": ("month", "eom", "bom"),
-    "en_year": ("quarter", "q1", "q2", "q3", "q4", "h1", "h2", "year", "eoy", " 19", " 20"),
-    "week_number": ("week", "wk", "cw", "ww", "kw", "주차", "w0", "w1", "w2", "w3", "w4", "w5"),
-    "ko_date": ("월",),
-    "ko_nth_weekday": ("첫", "째", "번째", "마지막"),
-    "ko_month_week": ("첫", "째", "번째", "마지막", "주차"),
-    "ko_bare_day": ("일",),
-    "ko_month": ("월",),
-    "ko_relative_day": ("오늘", "금일", "내일", "명일", "모레", "글피", "어제", "작일", "어저께", "그제", "그저께",
-                        "낼"),
-    "ko_weekday": ("요일", "욜"),
-    "ko_weekend": ("주말",),
-    "ko_week": ("주",),
-    "ko_month_rel": ("달", "월"),
-    "ko_year": ("년", "연내", "연말", "연초", "분기", "올해", "올 해", "지난해", "지난 해", "다음 해"),
-    "en_duration": ("day", "week", "wk", "month", "mos", "year", "yr"),
-    "ko_duration": ("일", "주", "월", "달", "년"),
-    "holiday": ("christmas", "xmas", "x-mas", "new year", "thanksgiving", "black friday", "cyber monday",
-                "mlk", "martin", "civil rights", "president", "washington", "memorial", "independence",
-                "of july", "july 4", "labo", "columbus", "veteran", "valentine", "hallow", "patrick",
-                "paddy", "mother", "father", "groundhog", "easter", "good friday", "크리스마스", "성탄", "신정",
-                "추수", "설날", "설 연휴", "설연휴", "구정", "lunar", "chinese", "추석", "한가위", "chuseok", "삼일절", "어린이날", "현충일",
-                "광복절", "개천절", "한글날", "석가", "부처님"),
-}
-
-_RULES: tuple[tuple[str, tuple[str, ...], re.Pattern, Callable[[re.Match, _Ctx], _Hit | None]], ...] = tuple(
-    (name, _GATES[name], re.compile(pattern), handler)
+_RULES: tuple[tuple[str, re.Pattern, Callable[[re.Match, _Ctx], _Hit | None]], ...] = tuple(
+    (name, re.compile(pattern), handler)
     for name, pattern, handler in _RULES_SPEC + (("holiday", _h_holiday_rule(), _h_holiday),)
 )
+# ---------------------------------------------------------------------------
+# Anchors: a rule runs only on small windows around its anchors
+# ---------------------------------------------------------------------------
+# Every match of a rule contains one of its anchor tokens, at most ``lookback``
+# characters after the match start.  Literal tokens are found with one alternation
+# regex (every alternative starts with a literal character, so the regex engine
+# skips ahead with a character-set prefilter), digit anchors with a second one: "#num" a digit followed by -, ., / and a digit; "#year" 19xx/20xx;
+# "#bare" a digit after "on"/"the"; "#wnum" a digit after "w"/"k".  A check narrows
+# a token for one rule (e.g. "day" counts for durations only after a number).
+
+_KO_NUMERAL_CHARS = frozenset("0123456789한두세석네넉섯곱덟홉열일이삼사오육칠팔구십백천")
+_EN_NUMBER_WORDS = frozenset(["a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                              "ten", "eleven", "twelve", "fifteen", "twenty", "thirty", "few", "of", "couple"])
+_EN_BIZ_WORDS = ("business", "working", "work", "calendar")
+_EN_YEAR_PRE = frozenset(["in", "during", "by", "until", "through", "for", "early", "mid", "late", "of",
+                          "middle"])
+
+
+def _prev_char(low: str, at: int) -> str:
+    i = at - 1
+    while i >= 0 and low[i] in " \t":
+        i -= 1
+    return low[i] if i >= 0 else ""
+
+
+def _prev_word(low: str, at: int) -> str:
+    head = low[max(0, at - 24):at].rstrip(" \t-")
+    i = len(head)
+    while i > 0 and "a" <= head[i - 1] <= "z":
+        i -= 1
+    return head[i:]
+
+
+def _ck_word_start(low: str, at: int, end: int) -> bool:
+    return at == 0 or not ("a" <= low[at - 1] <= "z")
+
+
+_ck_word_start.word_start = True
+
+
+def _ck_ko_number_before(low: str, at: int, end: int) -> bool:
+    return _prev_char(low, at) in _KO_NUMERAL_CHARS
+
+
+def _ck_digit_before(low: str, at: int, end: int) -> bool:
+    return _prev_char(low, at).isdigit()
+
+
+def _ck_ko_month(low: str, at: int, end: int) -> bool:
+    """월 of a date, not of 월요일."""
+    return low[end:end + 2] != "요일" and low[end:end + 1] != "욜"
+
+
+def _ck_en_number_before(low: str, at: int, end: int) -> bool:
+    """A unit word ("days", "wk") after a number: "3 days", "two business days"."""
+    if at and "a" <= low[at - 1] <= "z":
+        return False
+    head = low[max(0, at - 32):at].rstrip(" \t-")
+    for word in _EN_BIZ_WORDS:
+        if head.endswith(word):
+            head = head[:-len(word)].rstrip(" \t-")
+            break
+    if head[-1:].isdigit():
+        return True
+    return _prev_word(head, len(head)) in _EN_NUMBER_WORDS
+
+
+def _ck_year_pre(low: str, at: int, end: int) -> bool:
+    return _prev_word(low, at) in _EN_YEAR_PRE
+
+
+_NUMERIC_BEFORE_BAD = frozenset("0123456789abcdefghijklmnopqrstuvwxyz_.-/:,#")
+
+
+def _ck_numeric(low: str, at: int, end: int) -> bool:
+    """The digit run ending at ``at`` can start a numeric date (1-2 digits or a 19xx/20xx year)."""
+    start = at
+    while start > 0 and low[start - 1].isdigit():
+        start -= 1
+    run = at + 1 - start
+    if run > 2 and not (run == 4 and low[start:start + 2] in ("19", "20")):
+        return False
+    return start == 0 or low[start - 1] not in _NUMERIC_BEFORE_BAD
+
+
+def _ck_next_digit(low: str, at: int, end: int) -> bool:
+    return low[end:end + 2].lstrip()[:1].isdigit()
+
+
+_SEPARATORS = frozenset(" \t,.-–~/")
+_DAYNUM_RE = re.compile(r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?|\d{1,3}(?:\.5)?")
+
+
+def _back(vocab: str, numbers: bool = False, need: str | None = None) -> Callable:
+    """A check that walks back from the anchor over the words a rule's optional prefix
+    may hold (``vocab``; day numbers too with ``numbers``) and returns the earliest
+    start, or False when a word from ``need`` (or a number, need="#") is missing."""
+    words = frozenset(vocab.split())
+    needed = frozenset(need.split()) if need else frozenset()
+    need_number = "#" in needed
+
+    def check(low: str, at: int, end: int):
+        if at and "a" <= low[at - 1] <= "z":
+            return False
+        begin, i, found = at, at, False
+        while at - i < 72:
+            j = i
+            while j > 0 and low[j - 1] in _SEPARATORS:
+                j -= 1
+            k = j
+            while k > 0 and low[k - 1].isascii() and low[k - 1].isalnum():
+                k -= 1
+            word = low[k:j]
+            if not word:
+                break
+            if word in words:
+                found = found or word in needed
+            elif numbers and _DAYNUM_RE.fullmatch(word):
+                found = found or need_number
+            else:
+                break
+            begin = i = k
+        if need and not found:
+            return False
+        return begin
+    check.word_start = True
+    return check
+
+
+_WEEKDAY_WORDS = "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday sat saturday sun sunday"
+_REL_WORDS = "this next last coming upcoming current past previous following"
+_MOD_WORDS = "early mid middle late at the end beginning start of"
+_EN_NUM_WORDS = ("a an one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
+                 "couple of few")
+_ORDINAL_WORDS = " ".join(_EN_ORDINALS)
+
+_MONTH_TOKENS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAY_TOKENS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOLIDAY_TOKENS_EN = ("christmas", "xmas", "x-mas", "new year", "thanksgiving", "black fri", "cyber mon", "mlk",
+                      "martin", "civil rights", "president", "washington", "memorial", "independence", "of july",
+                      "july 4", "labor", "labour", "columbus", "veteran", "valentine", "hallowe", "patrick",
+                      "paddy", "mother", "father", "groundhog", "easter", "good fri", "lunar", "chinese")
+_HOLIDAY_TOKENS_KO = ("크리스마스", "성탄", "신정", "추수", "설날", "설 연휴", "설연휴", "구정", "추석", "한가위",
+                      "삼일절", "어린이날", "현충일", "광복절", "개천절", "한글날", "석가", "부처님")
+_ws = _ck_word_start
+_KO_WEEKDAY_TOKENS = tuple(f"{d}요일" for d in "월화수목금토일") + tuple(f"{d}욜" for d in "월화수목금토일")
+
+# (tokens, rule, lookback, check)
+_ANCHOR_SPEC: tuple[tuple[tuple[str, ...], str, int, Callable | None], ...] = (
+    (("#num",), "numeric", 4, _ck_numeric),
+    (_MONTH_TOKENS, "en_month_day", 24, _back(_WEEKDAY_WORDS + " the")),
+    (_MONTH_TOKENS, "en_day_month", 64, _back(f"{_WEEKDAY_WORDS} {_ORDINAL_WORDS} from the to thru through until "
+                                              "till day of", numbers=True, need=f"# {_ORDINAL_WORDS}")),
+    (_WEEKDAY_TOKENS, "en_nth_weekday", 20, _back("the first second third fourth fifth last 1st 2nd 3rd 4th 5th",
+                                                  need="first second third fourth fifth last 1st 2nd 3rd 4th 5th")),
+    (_WEEKDAY_TOKENS, "en_weekday_day", 0, _ws),
+    (("#bare",), "en_bare_day", 12, None),
+    (_MONTH_TOKENS, "en_month", 40, _back(f"{_MOD_WORDS} this next last coming")),
+    (("today", "tonight", "tomorrow", "tmr", "yesterday", "eod", "cob", "eob", "end of", "close of"),
+     "en_relative_day", 16, _ws),
+    (_WEEKDAY_TOKENS, "en_weekday", 24, _back(_REL_WORDS)),
+    (("week",), "en_week", 44, _back(f"{_MOD_WORDS} {_REL_WORDS}", need=f"{_REL_WORDS} the of")),
+    (("eow",), "en_week", 12, _ws),
+    (("month",), "en_month_rel", 44, _back(f"{_MOD_WORDS} {_REL_WORDS} day", numbers=True,
+                                          need=f"{_REL_WORDS} the of")),
+    (("month-end", "month end", "eom", "bom"), "en_month_rel", 12, _ws),
+    (("quarter", "q1", "q2", "q3", "q4", "h1", "h2", "eoy", "year-end", "year end"), "en_year", 36, _ws),
+    (("year",), "en_year", 36, _back(f"{_MOD_WORDS} {_REL_WORDS}", need=f"{_REL_WORDS} the of")),
+    (("#year",), "en_year", 24, _ck_year_pre),
+    (("week", "wk", "#wnum"), "week_number", 12, None),
+    (("제",), "week_number", 0, _ck_next_digit),
+    (("주차",), "week_number", 12, None),
+    (("월",), "ko_date", 24, _ck_ko_number_before),
+    (("첫", "째", "마지막"), "ko_nth_weekday", 16, None),
+    (("첫", "째", "마지막", "주차"), "ko_month_week", 16, None),
+    (("일",), "ko_bare_day", 4, _ck_digit_before),
+    (("월",), "ko_month", 24, _ck_digit_before),
+    (("내일", "낼", "오늘", "금일", "명일", "모레", "글피", "어제", "작일", "어저께", "엊그제", "그저께", "그제"),
+     "ko_relative_day", 0, None),
+    (("요일", "욜") + _KO_WEEKDAY_TOKENS, "ko_weekday", 14, None),
+    (("주말",), "ko_weekend", 8, None),
+    (("주",), "ko_week", 10, None),
+    (("달", "금월", "당월", "익월", "차월", "전월", "월말", "월초", "월중순"), "ko_month_rel", 10, None),
+    (("년", "올해", "올 해", "지난해", "지난 해", "다음해", "다음 해", "연내", "연말", "연초", "분기"), "ko_year", 10, None),
+    (("day", "week", "wk", "month", "mo", "year", "yr"), "en_duration", 56,
+     _back(f"{_EN_NUM_WORDS} business working work calendar in within inside after for by about around "
+           "approximately approx roughly up to at least another additional extra the next last past over or",
+           numbers=True, need=f"# {_EN_NUM_WORDS}")),
+    (("일", "주", "개월", "달", "년", "영업일"), "ko_duration", 32, _ck_ko_number_before),
+    (_HOLIDAY_TOKENS_EN, "holiday", 12, _back("next last this previous the 4th fourth st saint")),
+    (_HOLIDAY_TOKENS_KO, "holiday", 12, None),
+)
+
+
+def _build_anchor_index():
+    """The English and Hangul token regexes, token -> entries, "#class" -> entries.
+
+    An entry is (rule index, lookback, check, offset of the token inside the found one).
+    The regex consumes what it finds, so a token that can hide another one ("요일"
+    hides "일", "month" hides "mon") also carries the hidden token's entries, at the
+    hidden token's offset.
+    """
+    index = {name: i for i, (name, *_rest) in enumerate(_RULES)}
+    entries: dict[str, list[tuple[int, int, Callable | None, int]]] = {}
+    for tokens, rule, lookback, check in _ANCHOR_SPEC:
+        for token in tokens:
+            entries.setdefault(token, []).append((index[rule], lookback, check, 0))
+    literals = [t for t in entries if not t.startswith("#")]
+    own = {t: list(entries[t]) for t in literals}
+    for t in literals:
+        for u in literals:
+            if u == t:
+                continue
+            # u inside t, or u starting inside t and running past its end
+            offsets = {i for i in range(len(t)) if t.startswith(u, i) or (i and u.startswith(t[i:]))}
+            for off in sorted(offsets):
+                entries[t].extend((r, lb, ck, off) for r, lb, ck, _ in own[u]
+                                  if not any(r == r2 and ck2 is None for r2, _, ck2, _ in own[t])
+                                  # a check that wants a word start fails after a letter
+                                  and not (off and getattr(ck, "word_start", False) and "a" <= t[off - 1] <= "z"))
+    tokens = {t: tuple(dict.fromkeys(entries[t])) for t in literals}
+    classes = {t: tuple(v) for t, v in entries.items() if t.startswith("#")}
+    english = [t for t in literals if t.isascii()]
+    hangul = [t for t in literals if not t.isascii()]
+    return re.compile(_trie(english)), re.compile(_trie(hangul)), tokens, classes
+
+
+def _trie(words: list[str]) -> str:
+    """An alternation of ``words`` as a prefix tree: the longest word wins, and the
+    regex engine tries one branch per first character instead of one per word."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "|".join(re.escape(ch) + emit(child) for ch, child in sorted(root.items()))
+
+
+_EN_ANCHOR_RE, _KO_ANCHOR_RE, _TOKENS, _CLASS_TOKENS = _build_anchor_index()
+# A digit that starts a numeric date, a 19xx/20xx year, or follows whitespace (a bare
+# day after "on"/"the") or "w"/"k" (a week number).  \d first: charset prefilter.
+_DIGIT_ANCHOR_RE = re.compile(r"\d(?:(?=\s?[-./]\s?\d)|(?<=1)(?=9\d\d)|(?<=2)(?=0\d\d)"
+                              r"|(?<=on\s\d)|(?<=he\s\d)|(?<=\s\s\d)|(?<=[cwk]\s\d)|(?<=[cwk]\d))")
+# How far past its anchor a search may look before a match is re-checked on the whole text.
+_WINDOW_AHEAD = 32
+_RECHECK_MARGIN = 12
+
+
+def _anchors(low: str) -> list[list[tuple[int, int]]]:
+    """For each rule, (anchor offset, earliest start) pairs."""
+    found: list[list[tuple[int, int]]] = [[] for _ in _RULES]
+
+    def add(token_entries, at: int, end: int) -> None:
+        for rule, lookback, check, off in token_entries:
+            ok = True if check is None else check(low, at + off, end)
+            if ok is True:
+                found[rule].append((at + off, at + off - lookback))
+            elif ok is not False:  # the check found the earliest start itself
+                found[rule].append((at + off, ok))
+
+    tokens = _TOKENS
+    for m in _EN_ANCHOR_RE.finditer(low):
+        add(tokens[m.group()], m.start(), m.end())
+    if not low.isascii():
+        for m in _KO_ANCHOR_RE.finditer(low):
+            add(tokens[m.group()], m.start(), m.end())
+    if any(ch in low for ch in "0123456789"):
+        classes = _CLASS_TOKENS
+        for m in _DIGIT_ANCHOR_RE.finditer(low):
+            at = m.start()
+            nxt = low[at + 1:at + 3]
+            if nxt[:1] in "-./" or (nxt[:1] == " " and nxt[1:2] in "-./"):
+                add(classes["#num"], at, at + 1)
+            if low[at:at + 2] in ("19", "20"):
+                add(classes["#year"], at, at + 1)
+            before = low[max(0, at - 12):at].rstrip()
+            if before.endswith(("on", "the")):
+                add(classes["#bare"], at, at + 1)
+            elif before.endswith(("w", "k")):
+                add(classes["#wnum"], at, at + 1)
+    return found
+
+
+def _rule_matches(low: str, pattern: re.Pattern, anchors: list[tuple[int, int]]) -> list[re.Match]:
+    """What ``pattern.finditer(low)`` would give, searching only near ``anchors``.
+
+    A match starts at most its anchor's lookback before the anchor, so every search
+    starts there (never before the end of the previous match): the leftmost match
+    found is the next one finditer would give.  A search stops ``_WINDOW_AHEAD``
+    characters after the anchor; a match that ends near that limit is matched again
+    on the whole text.
+    """
+    out: list[re.Match] = []
+    pos, size = 0, len(low)
+    if len(anchors) > 1:
+        anchors.sort()
+    for at, begin in anchors:
+        if at < pos:
+            continue
+        begin = max(pos, begin, 0)
+        limit = min(size, at + _WINDOW_AHEAD)
+        while begin <= at:
+            m = pattern.search(low, begin, limit)
+            if m is None:
+                break
+            if m.end() + _RECHECK_MARGIN >= limit and limit < size:
+                full = pattern.match(low, m.start())
+                if full is None:
+                    begin = m.start() + 1
+                    continue
+                m = full
+            out.append(m)
+            pos = begin = m.end() if m.end() > m.start() else m.start() + 1
+    return out
+
+
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -1097,12 +1382,14 @@ _RANGE_GRAINS = ("day",)
 
 def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
     """Every rule match that resolves; patterns run on ASCII-lower-cased text."""
-    low = text.translate(_ASCII_LOWER)
+    low = text.lower()
+    if len(low) != len(text):  # a few characters change length when lower-cased
+        low = text.translate(_ASCII_LOWER)
     found = []
-    for name, gate, pattern, handler in _RULES:
-        if not any(key in low for key in gate):
+    for (name, pattern, handler), anchors in zip(_RULES, _anchors(low)):
+        if not anchors:
             continue
-        for m in pattern.finditer(low):
+        for m in _rule_matches(low, pattern, anchors):
             hit = handler(m, ctx)
             if hit is None:
                 continue
