@@ -83,7 +83,7 @@ def _number(token: str | None) -> int | None:
     """An integer from digits, English number words or Korean numerals."""
     if not token:
         return None
-    token = re.sub(r"\s+", " ", token.strip().lower())
+    token = " ".join(token.lower().split())
     if token.isdigit():
         return int(token)
     if token in _EN_NUMBERS:
@@ -93,6 +93,12 @@ def _number(token: str | None) -> int | None:
     if token in _KO_NATIVE:
         return _KO_NATIVE[token]
     return _sino(token)
+
+
+def _strip_ord(token: str) -> str:
+    """'16th' -> '16' (lower-cased)."""
+    token = token.lower()
+    return token[:-2] if token[-2:] in ("st", "nd", "rd", "th") else token
 
 
 def _month_number(token: str) -> int:
@@ -305,11 +311,15 @@ _MOD_PARTS = {
 }
 
 
+_MOD_WORD_RE = re.compile(r"[a-z]+|[가-힣]+")
+_KO_SPACE_RE = re.compile(r"(?<=[가-힣])\s+(?=[가-힣])")
+
+
 def _mod_part(token: str | None) -> str | None:
     if not token:
         return None
     token = token.lower().strip()
-    for word in re.findall(r"[a-z]+|[가-힣]+", re.sub(r"(?<=[가-힣])\s+(?=[가-힣])", "", token)):
+    for word in _MOD_WORD_RE.findall(_KO_SPACE_RE.sub("", token)):
         if word in _MOD_PARTS:
             return _MOD_PARTS[word]
     return None
@@ -356,10 +366,12 @@ def _shift(table: dict[str, int], token: str | None) -> int:
     """Look up a relative word ("다음 주", "the following"), ignoring spaces and 주/달/해."""
     if not token:
         return 0
-    key = re.sub(r"\s+", " ", token.strip().lower())
+    key = " ".join(token.lower().split())
     if key in table:
         return table[key]
-    key = re.sub(r"\s*(?:주|달|해)$", "", key.replace(" ", ""))
+    key = key.replace(" ", "")
+    if key[-1:] in ("주", "달", "해"):
+        key = key[:-1]
     return table.get(key, table.get(key.replace(" ", ""), 0))
 
 
@@ -400,7 +412,7 @@ def _h_en_month_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """Dec 16th, December 16, 2026, 16 Dec, the 16th of December, July 13-15."""
     g = m.groupdict()
     month = _month_number(g["mon"])
-    day = _number(re.sub(r"(?:st|nd|rd|th)$", "", g["d"].lower()) if g["d"][0].isdigit() else g["d"])
+    day = _number(_strip_ord(g["d"]) if g["d"][0].isdigit() else g["d"])
     if not day:
         return None
     year = _expand_year(g["y"]) if g["y"] else _upcoming_year(ctx.today, month, day)
@@ -408,7 +420,7 @@ def _h_en_month_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     if start is None:
         return None
     if g["d2"]:
-        day2 = _number(re.sub(r"(?:st|nd|rd|th)$", "", g["d2"].lower()) if g["d2"][0].isdigit() else g["d2"])
+        day2 = _number(_strip_ord(g["d2"]) if g["d2"][0].isdigit() else g["d2"])
         month2 = _month_number(g["mon2"]) if g.get("mon2") else month
         end = _safe_date(year, month2, day2 or 0)
         if end and end >= start:
@@ -416,11 +428,14 @@ def _h_en_month_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     return (start, start, "day")
 
 
+_MAY_BEFORE_RE = re.compile(r"\b(?:in|of|by|until|till|from|during|since|early|mid|late|end|"
+                            r"before|after|through|next|this|last)\s+$")
+
+
 def _may_is_month(m: re.Match) -> bool:
     """'may' alone is a modal verb unless a date word comes right before it."""
     before = m.string[max(0, m.start() - 12):m.start()].lower()
-    return bool(re.search(r"\b(?:in|of|by|until|till|from|during|since|early|mid|late|end|"
-                          r"before|after|through|next|this|last)\s+$", before))
+    return bool(_MAY_BEFORE_RE.search(before))
 
 
 def _h_en_month(m: re.Match, ctx: _Ctx) -> _Hit | None:
@@ -445,7 +460,7 @@ def _h_en_month(m: re.Match, ctx: _Ctx) -> _Hit | None:
 
 
 def _h_en_relative_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
-    word = re.sub(r"\s+", " ", m.group(0).lower())
+    word = " ".join(m.group(0).lower().split())
     if "before yesterday" in word:
         return _day(ctx.today - timedelta(days=2))
     if "after tomorrow" in word:
@@ -493,7 +508,7 @@ def _h_en_bare_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
 
 def _h_en_weekday_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """Tuesday the 19th, Thu 15th: the next such day that falls on that weekday."""
-    day = _number(re.sub(r"(?:st|nd|rd|th)$", "", m.group("d").lower()))
+    day = _number(_strip_ord(m.group("d")))
     return _day(_upcoming_day(ctx.today, day or 0, _weekday_en(m.group("wd")))) if day else None
 
 
@@ -521,7 +536,7 @@ def _h_en_month_rel(m: re.Match, ctx: _Ctx) -> _Hit | None:
     shift = 2 if "after next" in text else _shift(_EN_SHIFT, g["rel"] or g["drel"])
     year, month = _add_months(ctx.today.year, ctx.today.month, shift)
     if g["d"]:
-        return _day(_safe_date(year, month, _number(re.sub(r"(?:st|nd|rd|th)$", "", g["d"].lower())) or 0))
+        return _day(_safe_date(year, month, _number(_strip_ord(g["d"])) or 0))
     if g["eom"]:
         part = "late" if g["eom"].lower().startswith(("eo", "end", "month")) else "early"
     else:
@@ -786,17 +801,17 @@ def _h_en_duration(m: re.Match, ctx: _Ctx) -> _Hit | None:
     if not n:
         return None
     unit = _EN_UNITS[g["unit"][0].lower()]
-    pre = re.sub(r"\s+", " ", (g["pre"] or "").lower())
-    post = re.sub(r"\s+", " ", (g["post"] or "").lower())
+    pre = (g["pre"] or "").lower().split()
+    post = " ".join((g["post"] or "").lower().split())
     if post in ("ago", "back", "earlier"):
         how = "ago"
-    elif post in ("from now", "from today", "later", "hence", "after") or re.search(r"\b(?:in|after)\s+$", pre):
+    elif post in ("from now", "from today", "later", "hence", "after") or pre[-1:] in (["in"], ["after"]):
         how = "after"
-    elif re.search(r"\bwithin\b|\binside\b", pre):
+    elif "within" in pre or "inside" in pre:
         how = "within"
-    elif re.search(r"\b(?:last|past)\b", pre):
+    elif "last" in pre or "past" in pre:
         how = "last"
-    elif re.search(r"\bnext\b", pre):
+    elif "next" in pre:
         how = "next"
     else:
         how = "duration"
@@ -830,12 +845,15 @@ def _h_ko_duration(m: re.Match, ctx: _Ctx) -> _Hit | None:
         return None
     unit = _KO_UNITS[unit_word]
     cue = post.replace(" ", "")
-    cue = re.sub(r"^(?:정도|가량|쯤|여|내외)", "", cue)
-    if re.match(r"(?:후|뒤|이후|만에)", cue):
+    for hedge in ("정도", "가량", "쯤", "여", "내외"):
+        if cue.startswith(hedge):
+            cue = cue[len(hedge):]
+            break
+    if cue.startswith(("후", "뒤", "이후", "만에")):
         how = "after"
-    elif re.match(r"전|이전", cue):
+    elif cue.startswith(("전", "이전")):
         how = "ago"
-    elif re.match(r"이내|내|안", cue):
+    elif cue.startswith(("이내", "내", "안")):
         how = "within"
     elif pre.startswith("지난"):
         how = "last"
@@ -1126,6 +1144,11 @@ def _ck_numeric(low: str, at: int, end: int) -> bool:
     return start == 0 or low[start - 1] not in _NUMERIC_BEFORE_BAD
 
 
+def _ck_ko_week(low: str, at: int, end: int) -> bool:
+    """주 after one of the _KO_WEEK_REL words (이번 주, 금주, 다음주, 차주, 지난 주 ...)."""
+    return _prev_char(low, at) in "번금이음담차내는난"
+
+
 def _ck_next_digit(low: str, at: int, end: int) -> bool:
     return low[end:end + 2].lstrip()[:1].isdigit()
 
@@ -1134,41 +1157,69 @@ _SEPARATORS = frozenset(" \t,.-–~/")
 _DAYNUM_RE = re.compile(r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?|\d{1,3}(?:\.5)?")
 
 
-def _back(vocab: str, numbers: bool = False, need: str | None = None) -> Callable:
+class _Back:
     """A check that walks back from the anchor over the words a rule's optional prefix
     may hold (``vocab``; day numbers too with ``numbers``) and returns the earliest
-    start, or False when a word from ``need`` (or a number, need="#") is missing."""
-    words = frozenset(vocab.split())
-    needed = frozenset(need.split()) if need else frozenset()
-    need_number = "#" in needed
+    start, or False when a word from ``need`` (or a number: "#") is missing."""
 
-    def check(low: str, at: int, end: int):
-        if at and "a" <= low[at - 1] <= "z":
+    word_start = True
+
+    vocabulary: set[str] = set()  # every word any instance accepts
+
+    def __init__(self, vocab: str, numbers: bool = False, need: str | None = None):
+        self.words = frozenset(vocab.split())
+        _Back.vocabulary |= self.words
+        self.needed = frozenset(need.split()) if need else frozenset()
+        self.need_number = "#" in self.needed
+        self.numbers = numbers
+
+    def __call__(self, low: str, at: int, end: int):
+        return self.judge(_words_before(low, at), at)
+
+    def judge(self, before: list[tuple[int, str]] | None, at: int):
+        if before is None:
             return False
-        begin, i, found = at, at, False
-        while at - i < 72:
-            j = i
-            while j > 0 and low[j - 1] in _SEPARATORS:
-                j -= 1
-            k = j
-            while k > 0 and low[k - 1].isascii() and low[k - 1].isalnum():
-                k -= 1
-            word = low[k:j]
-            if not word:
-                break
+        begin, found = at, False
+        words, needed = self.words, self.needed
+        for start, word in before:
             if word in words:
                 found = found or word in needed
-            elif numbers and _DAYNUM_RE.fullmatch(word):
-                found = found or need_number
+            elif self.numbers and _DAYNUM_RE.fullmatch(word):
+                found = found or self.need_number
             else:
                 break
-            begin = i = k
-        if need and not found:
+            begin = start
+        if needed and not found:
             return False
         return begin
-    check.word_start = True
-    return check
 
+
+def _words_before(low: str, at: int) -> list[tuple[int, str]] | None:
+    """The ASCII words before ``at`` (nearest first, within 72 characters, up to the
+    first one no _Back check accepts) with their starts; None when ``at`` is inside
+    a word."""
+    if at and "a" <= low[at - 1] <= "z":
+        return None
+    vocabulary = _Back.vocabulary
+    out, i = [], at
+    while at - i < 72:
+        j = i
+        while j > 0 and low[j - 1] in _SEPARATORS:
+            j -= 1
+        k = j
+        while k > 0 and low[k - 1].isascii() and low[k - 1].isalnum():
+            k -= 1
+        if k == j:
+            break
+        word = low[k:j]
+        out.append((k, word))
+        if word not in vocabulary and not _DAYNUM_RE.fullmatch(word):
+            break
+        i = k
+    return out
+
+
+_back = _Back
 
 _WEEKDAY_WORDS = "mon monday tue tues tuesday wed wednesday thu thur thurs thursday fri friday sat saturday sun sunday"
 _REL_WORDS = "this next last coming upcoming current past previous following"
@@ -1222,7 +1273,7 @@ _ANCHOR_SPEC: tuple[tuple[tuple[str, ...], str, int, Callable | None], ...] = (
      "ko_relative_day", 0, None),
     (("요일", "욜") + _KO_WEEKDAY_TOKENS, "ko_weekday", 14, None),
     (("주말",), "ko_weekend", 8, None),
-    (("주",), "ko_week", 10, None),
+    (("주",), "ko_week", 10, _ck_ko_week),
     (("달", "금월", "당월", "익월", "차월", "전월", "월말", "월초", "월중순"), "ko_month_rel", 10, None),
     (("년", "올해", "올 해", "지난해", "지난 해", "다음해", "다음 해", "연내", "연말", "연초", "분기"), "ko_year", 10, None),
     (("day", "week", "wk", "month", "mo", "year", "yr"), "en_duration", 56,
@@ -1289,10 +1340,13 @@ def _trie(words: list[str]) -> str:
 
 
 _EN_ANCHOR_RE, _KO_ANCHOR_RE, _TOKENS, _CLASS_TOKENS = _build_anchor_index()
-# A digit that starts a numeric date, a 19xx/20xx year, or follows whitespace (a bare
-# day after "on"/"the") or "w"/"k" (a week number).  \d first: charset prefilter.
-_DIGIT_ANCHOR_RE = re.compile(r"\d(?:(?=\s?[-./]\s?\d)|(?<=1)(?=9\d\d)|(?<=2)(?=0\d\d)"
-                              r"|(?<=on\s\d)|(?<=he\s\d)|(?<=\s\s\d)|(?<=[cwk]\s\d)|(?<=[cwk]\d))")
+# A digit before -, ., / and a digit, or the first digit of 19xx/20xx.  \d first:
+# charset prefilter; the empty group that matched names the class.
+_DIGIT_ANCHOR_RE = re.compile(r"\d(?:(?=\s?[-./]\s?\d)()|(?<=1)(?=9\d\d)()|(?<=2)(?=0\d\d)())")
+_DIGIT_CLASSES = (None, "#num", "#year", "#year")
+# A day number after "on"/"the", a week number after "w"/"k" (digit = last character).
+_WORD_DIGIT_ANCHOR_RE = re.compile(r"(?:on|the)\s*\d()|[wk]\s?\d()")
+_WORD_DIGIT_CLASSES = (None, "#bare", "#wnum")
 # How far past its anchor a search may look before a match is re-checked on the whole text.
 _WINDOW_AHEAD = 32
 _RECHECK_MARGIN = 12
@@ -1301,35 +1355,37 @@ _RECHECK_MARGIN = 12
 def _anchors(low: str) -> list[list[tuple[int, int]]]:
     """For each rule, (anchor offset, earliest start) pairs."""
     found: list[list[tuple[int, int]]] = [[] for _ in _RULES]
-
-    def add(token_entries, at: int, end: int) -> None:
-        for rule, lookback, check, off in token_entries:
-            ok = True if check is None else check(low, at + off, end)
-            if ok is True:
-                found[rule].append((at + off, at + off - lookback))
-            elif ok is not False:  # the check found the earliest start itself
-                found[rule].append((at + off, ok))
-
     tokens = _TOKENS
-    for m in _EN_ANCHOR_RE.finditer(low):
-        add(tokens[m.group()], m.start(), m.end())
+    hits = [m for m in _EN_ANCHOR_RE.finditer(low)]
     if not low.isascii():
-        for m in _KO_ANCHOR_RE.finditer(low):
-            add(tokens[m.group()], m.start(), m.end())
+        hits += _KO_ANCHOR_RE.finditer(low)
+    for m in hits:
+        at, end = m.span()
+        before, before_at = None, -1
+        for rule, lookback, check, off in tokens[m.group()]:
+            start = at + off
+            if check is None:
+                found[rule].append((start, start - lookback))
+                continue
+            if type(check) is _Back:
+                if before_at != start:
+                    before, before_at = _words_before(low, start), start
+                ok = check.judge(before, start)
+            else:
+                ok = check(low, start, end)
+            if ok is True:
+                found[rule].append((start, start - lookback))
+            elif ok is not False:  # the check found the earliest start itself
+                found[rule].append((start, ok))
     if any(ch in low for ch in "0123456789"):
         classes = _CLASS_TOKENS
-        for m in _DIGIT_ANCHOR_RE.finditer(low):
-            at = m.start()
-            nxt = low[at + 1:at + 3]
-            if nxt[:1] in "-./" or (nxt[:1] == " " and nxt[1:2] in "-./"):
-                add(classes["#num"], at, at + 1)
-            if low[at:at + 2] in ("19", "20"):
-                add(classes["#year"], at, at + 1)
-            before = low[max(0, at - 12):at].rstrip()
-            if before.endswith(("on", "the")):
-                add(classes["#bare"], at, at + 1)
-            elif before.endswith(("w", "k")):
-                add(classes["#wnum"], at, at + 1)
+        for regex, names, shift in ((_DIGIT_ANCHOR_RE, _DIGIT_CLASSES, 0),
+                                    (_WORD_DIGIT_ANCHOR_RE, _WORD_DIGIT_CLASSES, 1)):
+            for m in regex.finditer(low):
+                at = m.end() - shift if shift else m.start()
+                for rule, lookback, check, _off in classes[names[m.lastindex]]:
+                    if check is None or check(low, at, at + 1):
+                        found[rule].append((at, at - lookback))
     return found
 
 
