@@ -40,17 +40,33 @@ class _Words:
             yield m
 
     def search(self, low: str) -> re.Match | None:
-        return next(self.finditer(low), None)
+        rx, pos = self.rx, 0
+        while (m := rx.search(low, pos)) is not None:
+            at = m.start()
+            if at and _ascii_word(low[at - 1]) and _ascii_word(low[at]) and not low.startswith("n't", at):
+                pos = at + 1
+                continue
+            return m
+        return None
 
     def mask(self, low: str) -> str:
         """``low`` with every match blanked out (same length)."""
+        pieces, last = [], 0
         for m in self.finditer(low):
-            low = low[: m.start()] + " " * (m.end() - m.start()) + low[m.end():]
-        return low
+            pieces.append(low[last: m.start()])
+            pieces.append(" " * (m.end() - m.start()))
+            last = m.end()
+        if not pieces:
+            return low
+        pieces.append(low[last:])
+        return "".join(pieces)
+
+
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def _ascii_word(ch: str) -> bool:
-    return ch.isascii() and (ch.isalnum() or ch == "_")
+    return ch in _WORD_CHARS
 
 
 

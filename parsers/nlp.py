@@ -17,13 +17,13 @@ text (about a millisecond per typical mail; see bench/extract_speed.py).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from functools import lru_cache
 
 import spacy
-import numpy
-from spacy.attrs import IDX
+
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
@@ -32,7 +32,7 @@ from parsers.dates import find_dates
 from parsers.events import analyse_sentence
 from parsers.refs import find_ref_spans
 
-for _name, _default in (("now", None), ("lang", None), ("ref_patterns", ()), ("refs", None), ("dates", None), ("cues", None), ("sentences", None), ("text", None)):
+for _name, _default in (("now", None), ("lang", None), ("ref_patterns", ()), ("refs", None), ("dates", None), ("cues", None), ("sentences", None), ("text", None), ("token_starts", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 
@@ -125,6 +125,33 @@ def _text(doc: Doc) -> str:
     return doc._.text if doc._.text is not None else doc.text
 
 
+def _token_starts(doc: Doc) -> tuple[list[int], list[int]]:
+    """Start and end character offsets of the tokens (trailing space excluded)."""
+    bounds = doc._.token_starts
+    if bounds is None:
+        if len(doc):
+            arr = doc.to_array([IDX, LENGTH])
+            starts = arr[:, 0].tolist()
+            bounds = (starts, (arr[:, 0] + arr[:, 1]).tolist())
+        else:
+            bounds = ([], [])
+        doc._.token_starts = bounds
+    return bounds
+
+
+def _span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
+    """The tokens covering characters ``start:end`` (``char_span`` with
+    ``alignment_mode="expand"``, without its per-token lookups)."""
+    starts, ends = _token_starts(doc)
+    first = max(0, bisect_right(starts, start) - 1)
+    if first < len(ends) and start >= ends[first]:
+        first += 1
+    stop = bisect_left(starts, end)
+    if stop <= first:
+        return None
+    return Span(doc, first, stop, label=label)
+
+
 @Language.component("mail_sentences")
 def mail_sentences(doc: Doc) -> Doc:
     """Sentence starts for mail (see ``split_sentences``); tokens inside a sentence
@@ -132,9 +159,8 @@ def mail_sentences(doc: Doc) -> Doc:
     components after it."""
     bounds = split_sentences(_text(doc))
     if len(doc):
-        token_starts = doc.to_array(IDX)
-        found = numpy.searchsorted(token_starts, [b[0] for b in bounds], side="right") - 1
-        for i in {0, *found.tolist()}:
+        starts = _token_starts(doc)[0]
+        for i in sorted({0, *(bisect_right(starts, b[0]) - 1 for b in bounds)}):
             doc[max(0, i)].is_sent_start = True
     doc._.sentences = bounds
     return doc
@@ -145,7 +171,7 @@ def order_refs(doc: Doc) -> Doc:
     """Order references as spans (label = kind) and ``doc._.refs``."""
     spans, refs = [], []
     for start, end, ref in find_ref_spans(_text(doc), doc._.ref_patterns or ()):
-        span = doc.char_span(start, end, label=ref.kind, alignment_mode="expand")
+        span = _span(doc, start, end, ref.kind)
         if span is not None:
             spans.append(span)
         refs.append(ref)
@@ -165,7 +191,7 @@ def temporal(doc: Doc) -> Doc:
         for d in find_dates(_text(doc), doc._.now, doc._.lang):
             i = bisect_right(starts, d.start) - 1
             mentions.append(replace(d, sentence=bounds[i][2] if i >= 0 else ""))
-            span = doc.char_span(d.start, d.end, label=d.kind, alignment_mode="expand")
+            span = _span(doc, d.start, d.end, d.kind)
             if span is not None:
                 spans.append(span)
     doc.spans["dates"] = spans
@@ -190,9 +216,10 @@ def event_cues(doc: Doc) -> Doc:
         header, cells, context = _table_context(full, prev_end, start, text, header, cells, dated)
         prev_end = end
         sc = analyse_sentence(text, text in dated, context)
-        span = doc.char_span(start, end, alignment_mode="expand")
+        span = _span(doc, start, end)
         cues.append((span, sc))
-        spans.extend(Span(doc, span.start, span.end, label=event) for event in sorted(sc.events))
+        if span is not None:
+            spans.extend(Span(doc, span.start, span.end, label=event) for event in sorted(sc.events))
     doc.spans["event_cues"] = spans
     doc._.cues = cues
     return doc

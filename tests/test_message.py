@@ -305,7 +305,7 @@ def test_failure_inside_the_parse_is_reported(monkeypatch: pytest.MonkeyPatch) -
     def explode(_: bytes) -> None:
         raise RecursionError("too deep")
 
-    monkeypatch.setattr(message_module.mailparser, "parse_from_bytes", explode)
+    monkeypatch.setattr(message_module, "_mime_parse", explode)
     parsed = parse_message(build({"Subject": "=?utf-8?B?64Kp6riw?="}))
     assert parsed.error == "unparseable: RecursionError: too deep"
     assert parsed.message_id == "<m1@vendor.com>"
@@ -410,3 +410,12 @@ def test_typical_message_is_fast() -> None:
         parse_message(raw)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.005
+
+
+def test_deep_nesting_is_reported_not_raised() -> None:
+    """mail-parser's guard turns the stdlib parser's RecursionError into an error."""
+    depth = 3000
+    head = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth))
+    raw = ("Message-ID: <deep@x>\nSubject: deep\n" + head + "Content-Type: text/plain\n\nhi\n").encode()
+    parsed = parse_message(raw)
+    assert parsed.error is None or parsed.error.startswith("unparseable")
