@@ -17,7 +17,7 @@ from tests.replay import replay
 
 PARK, LEE, JUNG, LENOVO = "jh.park@mirae-fin.co.kr", "sj.lee@mirae-fin.co.kr", "haerin.jung@seoul-bio.kr", "sungho.lee@lenovo.com"
 LATE_DAYS = [date(2026, 11, d) for d in (24, 25, 26, 27)] + [date(2026, 12, d) for d in (2, 3, 4, 7, 8, 10, 11)]
-CHASE_DAYS = [date(2026, 11, d) for d in (24, 25, 26, 27)] + [date(2026, 12, d) for d in (1, 2, 3, 4, 7, 8, 9, 10, 11)]
+CHASE_DAYS = [date(2026, 11, d) for d in (24, 25, 26, 27, 30)] + [date(2026, 12, d) for d in (1, 2, 3, 4, 7, 8, 9, 10, 11)]
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,26 @@ def test_a_new_quote_request_asks_the_vendor_for_stock_first(korean):
     checks = made(korean, "stock_check")
     assert [(d.day, d.to) for d in checks] == [(date(2026, 12, 21), LENOVO)]
     assert "재고" in checks[0].body and "견적" in checks[0].body
+
+
+@pytest.fixture(scope="module")
+def english(dovecot, tmp_path_factory):
+    from tests.conftest import make_account
+
+    account = make_account(dovecot, tmp_path_factory.mktemp("story-en"))
+    return replay(account, DATA / "story" / "en")
+
+
+def test_english_story(english):
+    dana, mark = "dana.whitfield@globex.com", "mark.ellis@hpe.com"
+    keys = Counter((d.day, d.kind, d.to) for d in english)
+    assert [k for k, n in keys.items() if n > 1] == []
+    assert {d.language for d in english} == {"en"}
+    assert [(d.day, d.to) for d in made(english, "delay_notice")] == [(date(2027, 1, 4), dana)]
+    assert [d.day for d in made(english, "daily_update", dana)] == [date(2027, 1, d) for d in (6, 8, 12, 13, 14, 15)]
+    assert [d.day for d in made(english, "vendor_chase", mark)] == [date(2027, 1, d) for d in (5, 6, 7, 8, 11, 12, 13, 14, 15)]
+    confirmed = made(english, "confirmed_notice", dana)
+    assert [d.day for d in confirmed] == [date(2027, 1, 15)]
+    assert "the vendor has confirmed delivery to us on Wed 20 Jan" in confirmed[0].body
+    assert not any("confirm" in line and "Mon 18 Jan" in line for d in english for line in d.body.splitlines() if d.kind != "vendor_chase")
+    assert [d for d in english if d.day > date(2027, 1, 20)] == []
