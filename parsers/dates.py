@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -245,6 +246,7 @@ class _Ctx:
     today: date
     lang: str | None
     text: str  # the original text (patterns see it lower-cased)
+    region: str | None = None  # ISO country code preferred for holiday names
 
 
 _Hit = tuple  # (value, last, grain[, kind[, days]]) returned by a handler
@@ -936,6 +938,112 @@ def _h_holiday(m: re.Match, ctx: _Ctx) -> _Hit | None:
     return None
 
 
+# --- holidays by name from the holidays library ------------------------------
+
+# Calendars searched for a holiday name, in this order (the region, when given, first).
+# Every category a calendar supports is used (public, optional, unofficial, government,
+# religious ...), so observances such as Mother's Day or Diwali are found too.
+_HOLIDAY_COUNTRIES = ("US", "CA", "GB", "IE", "AU", "NZ", "IN", "ZA", "PH", "JM", "TT", "BZ", "IL", "SA", "KR")
+_HOLIDAY_DROP_WORDS = frozenset(["day", "the", "s"])
+_HOLIDAY_ALIASES = {  # spoken form -> library form (both normalised)
+    "xmas": "christmas", "x mas": "christmas", "st patrick": "saint patrick", "st paddy": "saint patrick",
+    "saint paddy": "saint patrick", "mlk": "martin luther king jr", "martin luther king": "martin luther king jr",
+    "president": "washington birthday", "presidents": "washington birthday", "boxing": "boxing",
+    "new year": "new year", "new years": "new year", "new years eve": "new year eve",
+    "halloween": "halloween", "hallowe en": "halloween", "yom kipur": "yom kippur",
+    "eid al adha": "eid al adha", "bakrid": "eid al adha", "eid al fitr": "eid al fitr",
+}
+
+
+def _holiday_key(name: str) -> str:
+    """Lower case, no "(observed)", apostrophes, punctuation or the words day/the."""
+    name = re.sub(r"\(.*?\)|\b(?:observed|estimated)\b", " ", name.lower().replace("’", "'"))
+    name = re.sub(r"'s\b|s'(?=\s|$)|'", lambda m: "" if m.group() == "'" else ("" if m.group() == "'s" else "s"),
+                  name)
+    words = [w for w in re.split(r"[^a-z0-9]+", name) if w and w not in _HOLIDAY_DROP_WORDS]
+    key = " ".join(words)
+    return _HOLIDAY_ALIASES.get(key, key)
+
+
+@lru_cache(maxsize=256)
+def _holiday_dates(region: str | None, year: int) -> dict[str, date]:
+    """Normalised holiday name -> its first day in ``year`` (region's calendar first)."""
+    countries = ((region,) if region else ()) + tuple(c for c in _HOLIDAY_COUNTRIES if c != region)
+    supported = holidays.list_supported_countries()
+    names: dict[str, date] = {}
+    for country in countries:
+        if country not in supported:
+            continue
+        try:
+            categories = holidays.country_holidays(country).supported_categories
+            with warnings.catch_warnings():  # "available only from 2001 to 2035" for some calendars
+                warnings.simplefilter("ignore")
+                table = holidays.country_holidays(country, years=year, categories=categories, language="en_US")
+        except Exception:  # noqa: BLE001 - a calendar without English names or categories
+            try:
+                table = holidays.country_holidays(country, years=year)
+            except Exception:  # noqa: BLE001
+                continue
+        for day, name in sorted(table.items()):
+            for part in name.split("; "):
+                names.setdefault(_holiday_key(part), day)
+    return names
+
+
+@lru_cache(maxsize=1)
+def _holiday_matchers() -> tuple[re.Pattern, re.Pattern]:
+    """(anchor regex, full-name regex) over every name the calendars use.  A name's
+    anchor is its longest word (most names share "new", "national", "saint" ...)."""
+    keys = set(_holiday_dates(None, 2013)) | set(_holiday_dates(None, 2026)) | set(_HOLIDAY_ALIASES)
+    keys = {k for k in keys if k and not k.isdigit() and len(k) >= 4}
+    common = set(_WEEKDAY_WORDS.split()) | {"january", "february", "march", "april", "june", "july", "august",
+                                            "september", "october", "november", "december", "national"}
+    first_words = {max(words, key=len) for k in keys if (words := [w for w in k.split() if w not in common])}
+    gap = r"(?:'s|s'|')?[\s.'’-]*"
+    names = "|".join(gap.join(map(re.escape, k.split())) for k in sorted(keys, key=len, reverse=True))
+    full = re.compile(rf"(?:(?P<rel>next|last|this|previous|upcoming|coming)\s+)?(?:the\s+)?"
+                      rf"(?:(?:st\.?|saint)\s+)?(?P<name>{names})(?:'s|s'|')?(?:\s*day)?(?![a-z0-9])"
+                      rf"(?:\s*(?:of\s+|in\s+)?(?:(?P<y>{_YEAR4})\b|(?P<yrel>this|next|last)\s+year\b))?")
+    return re.compile(r"(?<![a-z])(?:" + _trie(sorted(first_words)) + r")(?![a-z])"), full
+
+
+def _calendar_holiday_date(key: str, ctx: _Ctx, year: int) -> date | None:
+    return _holiday_dates(ctx.region, year).get(key)
+
+
+def _calendar_holidays(low: str, ctx: _Ctx) -> list[_Cand]:
+    """Holiday names the fixed table does not know ("Diwali", "Victoria Day", "Boxing
+    Day"): the next occurrence on or after today, "last X" the previous one, "X 2027"
+    / "X next year" that year."""
+    anchor, full = _holiday_matchers()
+    out: list[_Cand] = []
+    pos = 0
+    for hit in anchor.finditer(low):
+        if hit.start() < pos:
+            continue
+        m = full.search(low, max(pos, hit.start() - 48), hit.end() + 64)
+        if m is None or not m.start("name") <= hit.start() < m.end("name"):
+            continue
+        m = full.match(low, m.start()) or m
+        key = _holiday_key(m.group("name"))
+        today = ctx.today
+        if m.group("y"):
+            day = _calendar_holiday_date(key, ctx, int(m.group("y")))
+        elif m.group("yrel"):
+            day = _calendar_holiday_date(key, ctx, today.year + _shift(_EN_SHIFT, m.group("yrel")))
+        elif (m.group("rel") or "") in ("last", "previous"):
+            day = next((d for y in (today.year, today.year - 1)
+                        if (d := _calendar_holiday_date(key, ctx, y)) and d < today), None)
+        else:
+            day = next((d for y in (today.year, today.year + 1)
+                        if (d := _calendar_holiday_date(key, ctx, y)) and d >= today), None)
+        if day:
+            end = m.end()
+            out.append(_Cand(m.start(), end, day, day, "day", "point", None, "calendar_holiday"))
+            pos = end
+    return out
+
+
 # ---------------------------------------------------------------------------
 # The rule table
 # ---------------------------------------------------------------------------
@@ -1455,7 +1563,9 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
                 end -= 1
             if end > start:
                 found.append(_Cand(start, end, value, last, grain, kind, days, name))
-    return found
+    # With a region hint its calendar wins ties against the fixed (US/KR) holiday table.
+    calendar_found = _calendar_holidays(low, ctx)
+    return calendar_found + found if ctx.region else found + calendar_found
 
 
 def _select(cands: list[_Cand]) -> list[_Cand]:
@@ -1512,13 +1622,14 @@ def _mark_deadlines(text: str, cands: list[_Cand]) -> None:
         prev_end = cand.end
 
 
-def find_dates(text: str, now: datetime, lang: str | None = None) -> list[DateMention]:
+def find_dates(text: str, now: datetime, lang: str | None = None, *,
+               region: str | None = None) -> list[DateMention]:
     """All date expressions in ``text`` resolved against ``now`` (tz-aware), sorted by start.
 
     ``lang`` ("ko", "en" or None) only changes which holidays count as
     non-business days; both languages are always searched.
     """
-    ctx = _Ctx(now.date(), lang, text)
+    ctx = _Ctx(now.date(), lang, text, region.upper() if region else None)
     chosen = _select(_candidates(text, ctx))
     chosen = _join_ranges(text, chosen)
     _mark_deadlines(text, chosen)
@@ -1526,7 +1637,8 @@ def find_dates(text: str, now: datetime, lang: str | None = None) -> list[DateMe
             for c in chosen]
 
 
-def resolve(expr: str, now: datetime, lang: str | None = None) -> DateMention | None:
+def resolve(expr: str, now: datetime, lang: str | None = None, *,
+            region: str | None = None) -> DateMention | None:
     """The single mention covering most of ``expr`` (the earliest on a tie), or None."""
-    mentions = find_dates(expr, now, lang)
+    mentions = find_dates(expr, now, lang, region=region)
     return max(mentions, key=lambda d: (d.end - d.start, -d.start)) if mentions else None

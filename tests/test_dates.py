@@ -135,6 +135,16 @@ def test_english_points(text, expected):
     assert resolve(text, NOW, "en").value == expected
 
 
+def test_holidays_from_the_calendar_library_and_region_hint():
+    # Names the fixed table does not list come from the holidays library's calendars.
+    assert resolve("Diwali", NOW, "en").value == date(2027, 10, 29)
+    assert resolve("Boxing Day", NOW, "en").value == date(2026, 12, 26)
+    # The region hint picks that country's date for names several calendars share.
+    assert resolve("Thanksgiving", datetime(2026, 9, 1, tzinfo=KST), "en", region="CA").value == date(2026, 10, 12)
+    assert resolve("Thanksgiving", datetime(2026, 9, 1, tzinfo=KST), "en").value == date(2026, 11, 26)
+    assert resolve("Victoria Day 2027", NOW, "en", region="CA").value == date(2027, 5, 24)
+
+
 def test_english_deadlines():
     m = one("Please ship by Friday.", "en")
     assert (m.text, m.value, m.kind) == ("by Friday", date(2026, 12, 11), "deadline")
