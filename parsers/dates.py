@@ -1544,40 +1544,57 @@ _RANGE_TAIL = re.compile(r"\s*(?:까지|사이)")
 _RANGE_GRAINS = ("day",)
 
 
-def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
-    """Every rule match that resolves; patterns run on ASCII-lower-cased text."""
+# A match waiting for its handler: (start, end, order, rule index, match), or a
+# calendar holiday already resolved: (start, end, order, -1, _Cand).
+_Pending = tuple
+
+
+def _candidates(text: str, ctx: _Ctx) -> list[_Pending]:
+    """Every rule match (not yet resolved); patterns run on lower-cased text."""
     low = text.lower()
     if len(low) != len(text):  # a few characters change length when lower-cased
         low = text.translate(_ASCII_LOWER)
-    found = []
-    for (name, pattern, handler), anchors in zip(_RULES, _anchors(low)):
+    found: list[_Pending] = []
+    calendar = [(c.start, c.end, -1, c) for c in _calendar_holidays(low, ctx)]
+    if ctx.region:  # with a region hint its calendar wins ties against the fixed holiday table
+        found.extend(calendar)
+    for index, anchors in enumerate(_anchors(low)):
         if not anchors:
             continue
-        for m in _rule_matches(low, pattern, anchors):
-            hit = handler(m, ctx)
-            if hit is None:
-                continue
-            value, last, grain, kind, days = hit + ("point", None)[len(hit) - 3:]
-            start, end = m.start(), m.end()
+        for m in _rule_matches(low, _RULES[index][1], anchors):
+            start, end = m.span()
             while end > start and text[end - 1].isspace():
                 end -= 1
             if end > start:
-                found.append(_Cand(start, end, value, last, grain, kind, days, name))
-    # With a region hint its calendar wins ties against the fixed (US/KR) holiday table.
-    calendar_found = _calendar_holidays(low, ctx)
-    return calendar_found + found if ctx.region else found + calendar_found
+                found.append((start, end, index, m))
+    if not ctx.region:
+        found.extend(calendar)
+    return found
 
 
-def _select(cands: list[_Cand]) -> list[_Cand]:
-    """Longest match wins; ties go to the earlier rule in the table."""
+def _resolve(index: int, m: re.Match, start: int, end: int, ctx: _Ctx) -> _Cand | None:
+    name, _pattern, handler = _RULES[index]
+    hit = handler(m, ctx)
+    if hit is None:
+        return None
+    value, last, grain, kind, days = hit + ("point", None)[len(hit) - 3:]
+    return _Cand(start, end, value, last, grain, kind, days, name)
+
+
+def _select(found: list[_Pending], ctx: _Ctx) -> list[_Cand]:
+    """Longest match wins; ties go to the earlier rule in the table.  A match is
+    resolved only when nothing chosen overlaps it (a handler may still reject it)."""
     chosen: list[_Cand] = []
-    taken = bytearray()
-    for cand in sorted(cands, key=lambda c: (c.start - c.end, c.start)):
-        if len(taken) < cand.end:
-            taken.extend(b"\0" * (cand.end - len(taken)))
-        if any(taken[cand.start:cand.end]):
+    taken = bytearray(max((f[1] for f in found), default=0))
+    order = sorted(range(len(found)), key=lambda i: (found[i][0] - found[i][1], found[i][0], i))
+    for i in order:
+        start, end, index, item = found[i]
+        if taken.find(1, start, end) >= 0:
             continue
-        taken[cand.start:cand.end] = b"\1" * (cand.end - cand.start)
+        cand = item if index < 0 else _resolve(index, item, start, end, ctx)
+        if cand is None:
+            continue
+        taken[start:end] = b"\1" * (end - start)
         chosen.append(cand)
     chosen.sort(key=lambda c: c.start)
     return chosen
@@ -1630,7 +1647,7 @@ def find_dates(text: str, now: datetime, lang: str | None = None, *,
     non-business days; both languages are always searched.
     """
     ctx = _Ctx(now.date(), lang, text, region.upper() if region else None)
-    chosen = _select(_candidates(text, ctx))
+    chosen = _select(_candidates(text, ctx), ctx)
     chosen = _join_ranges(text, chosen)
     _mark_deadlines(text, chosen)
     return [DateMention(text[c.start:c.end], c.start, c.end, c.value, c.last, c.grain, c.kind, c.days)
