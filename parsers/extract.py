@@ -26,15 +26,20 @@ _REPLY_SUBJECT = re.compile(r"^\s*(?:re|fw|fwd|aw|sv|답장|회신|전달)\s*[:�
 # Dates that are about something else than delivery, judged from the words next to them.
 _NOT_DELIVERY = re.compile(
     r"회의|미팅|통화|콜|방문|세금\s*계산서|계산서|인보이스|청구|결제|입금|지급|회신|답변|유효|발행|견적\s*유효|매출|정산|결산|"
-    r"세미나|웨비나|행사|업데이트|현황|보고|"
+    r"세미나|웨비나|행사|"
     r"\b(?:meeting|call|visit|invoice[ds]?|billing|payment|paid|pay|reply|respond|answer|valid|quote\s+expires|expir\w*|webinar|"
-    r"seminar|summit|conference|register|registration|pricing|price|early-bird|sale|update|status|report(?:ing)?|chase|get\s+back)\b",
+    r"seminar|summit|conference|register|registration|pricing|price|early-bird|sale|reporting|chase|get\s+back)\b",
     re.IGNORECASE,
 )
 _CONTEXT = 14  # characters either side of a date looked at for _NOT_DELIVERY
 # Right after a date: it names a season or a cause ("연말이라 배송이 몰리니",
 # "연말 물류 적체로"), not a day something arrives.
-_CIRCUMSTANCE_AFTER = re.compile(r"\s*(?:이라|라서|이어서|이다\s*보니|(?:\S+\s*)?(?:물류|적체|연휴|성수기|특수|시즌)|'s\s+update)")
+_CIRCUMSTANCE_AFTER = re.compile(
+    r"\s*(?:이라|라서|이어서|이다\s*보니|(?:\S+\s*)?(?:물류|적체|연휴|성수기|특수|시즌)"
+    # the date of an update or report itself: "오늘 납기 업데이트입니다", "today's update"
+    r"|(?:'s\s+)?(?:\S+\s+)?(?:업데이트|현황\s*(?:보고|공유|입니다)|보고\s*(?:드립|입니다)|(?:update|status\s+report|report)\b))",
+    re.IGNORECASE,
+)
 # Mail that is not about an order: newsletters, promotions, automatic replies.
 _BULK = re.compile(
     r"수신\s*거부|구독\s*(?:해지|취소)|\bunsubscribe\b|\byou\s+(?:are\s+)?receiv(?:ed|ing)\s+this\s+(?:e-?mail|message)\s+because\b",

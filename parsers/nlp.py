@@ -139,10 +139,12 @@ def _token_starts(doc: Doc) -> tuple[list[int], list[int]]:
     return bounds
 
 
-def _span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
+def _span(
+    doc: Doc, start: int, end: int, label: str = "", bounds: tuple[list[int], list[int]] | None = None
+) -> Span | None:
     """The tokens covering characters ``start:end`` (``char_span`` with
     ``alignment_mode="expand"``, without its per-token lookups)."""
-    starts, ends = _token_starts(doc)
+    starts, ends = bounds or _token_starts(doc)
     first = max(0, bisect_right(starts, start) - 1)
     if first < len(ends) and start >= ends[first]:
         first += 1
@@ -209,6 +211,7 @@ def event_cues(doc: Doc) -> Doc:
     }
     cues, spans = [], []
     full = _text(doc)
+    bounds = _token_starts(doc)
     header: str | None = None
     cells = 0
     prev_end = -1
@@ -216,7 +219,7 @@ def event_cues(doc: Doc) -> Doc:
         header, cells, context = _table_context(full, prev_end, start, text, header, cells, dated)
         prev_end = end
         sc = analyse_sentence(text, text in dated, context)
-        span = _span(doc, start, end)
+        span = _span(doc, start, end, "", bounds)
         cues.append((span, sc))
         if span is not None:
             spans.extend(Span(doc, span.start, span.end, label=event) for event in sorted(sc.events))
