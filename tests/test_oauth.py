@@ -25,7 +25,7 @@ from assistant.config import load_config
 from assistant.devserver import Dovecot
 from assistant.errors import ConfigError, OAuthError
 from assistant.oauth import REFRESH_MARGIN, TokenCache, access_token
-from tests.conftest import make_account
+from tests.conftest import DATA, make_account
 from tests.oauth_server import OAuthServer, self_signed
 from tests.test_poll_e2e import NOW, drafts_in_folder, load_demo
 
@@ -331,3 +331,129 @@ def test_oauth_keys_need_auth_oauth2(tmp_path):
 
 def test_oauth_error_has_its_own_exit_code():
     assert OAuthError.exit_code == 8
+
+
+def test_tokens_and_client_secrets_appear_nowhere(oauth_dovecot, tokens, tmp_path, monkeypatch):
+    """Sentinel access token (refused by the server), refresh token and client secret (refused by the
+    token endpoint): at -vv, not in stdout, stderr or the log file, plain or inside the XOAUTH2 string."""
+    sentinel = "S3ntinel-Token-4b1d"
+    acct = make_account(oauth_dovecot, tmp_path)
+    script = tmp_path / "token.sh"
+    script.write_text(f"#!/bin/sh\necho {sentinel}-access\n")
+    script.chmod(0o700)
+    use_oauth(acct, oauth_provider="command", token_command=str(script))
+    acct.config.write_text(acct.config.read_text() + '\n[logging]\nfile = "assistant.log"\n')
+    outputs = []
+    for args in (["-vv", "poll"], ["-vv", "check"], ["-vv", "orders", "--json"]):
+        done = acct.assistant(*args, check=False)
+        outputs += [done.stdout, done.stderr]
+        assert done.returncode == (0 if "orders" in args else 8), done.stderr
+    assert "refused the OAuth2 access token" in outputs[1]
+
+    command = f'auth = "oauth2"\noauth_provider = "command"\ntoken_command = {json.dumps(str(script))}\n'
+    acct.config.write_text(acct.config.read_text().replace(command, 'password_env = "ASSISTANT_IMAP_PASSWORD"\n'))
+    google(acct, tokens)
+    monkeypatch.setenv("NAPGI_CLIENT_SECRET", f"{sentinel}-client")
+    TokenCache(tmp_path / "work.token.json").save({"refresh_token": f"{sentinel}-refresh"})
+    for args in (["-vv", "poll"], ["-vv", "check"]):
+        done = acct.assistant(*args, check=False)
+        outputs += [done.stdout, done.stderr]
+        assert done.returncode == 8, done.stderr
+    assert "invalid_grant" in outputs[-3] and "invalid_grant" in outputs[-2]  # poll stderr, check stdout
+    xoauth2 = base64.b64encode(f"user={acct.user}\1auth=Bearer {sentinel}-access\1\1".encode()).decode()
+    for text in [*outputs, (tmp_path / "assistant.log").read_text()]:
+        assert sentinel not in text
+        assert xoauth2[8:40] not in text
+
+
+# --- provider quirks (a stub server: the real ones cannot run here) --------------------------
+
+
+class _StubClient:
+    """LIST and CAPABILITY as Gmail (localised [Gmail]/ folders) or Microsoft 365 (no SPECIAL-USE, no CONDSTORE) answer."""
+
+    def __init__(self, folders, capabilities):
+        self.folders, self.caps, self.logins = folders, capabilities, []
+
+    def login(self, user, password):
+        self.logins.append(("LOGIN", user))
+
+    def oauth2_login(self, user, token):
+        self.logins.append(("XOAUTH2", user))
+
+    def capabilities(self):
+        return self.caps
+
+    def list_folders(self):
+        return self.folders
+
+    def logout(self):
+        pass
+
+    def shutdown(self):
+        pass
+
+
+GMAIL_KO = [
+    ((b"\\HasNoChildren",), b"/", "INBOX"),
+    ((b"\\HasNoChildren",), b"/", "Drafts"),  # a user label that happens to be called Drafts
+    ((b"\\HasChildren", b"\\Noselect"), b"/", "[Gmail]"),
+    ((b"\\HasNoChildren", b"\\All"), b"/", "[Gmail]/전체보관함"),
+    ((b"\\Drafts", b"\\HasNoChildren"), b"/", "[Gmail]/임시보관함"),
+    ((b"\\HasNoChildren", b"\\Sent"), b"/", "[Gmail]/보낸편지함"),
+]
+M365 = [
+    ((b"\\HasNoChildren",), b"/", "INBOX"),
+    ((b"\\HasNoChildren", b"\\Drafts"), b"/", "Drafts"),
+    ((b"\\HasNoChildren", b"\\Sent"), b"/", "Sent Items"),
+]
+M365_CAPS = (b"IMAP4", b"IMAP4REV1", b"AUTH=PLAIN", b"AUTH=XOAUTH2", b"SASL-IR", b"UIDPLUS", b"MOVE", b"ID", b"UNSELECT",
+             b"CHILDREN", b"IDLE", b"NAMESPACE", b"LITERAL+")
+
+
+def _session(tmp_path, tokens, stub):
+    from assistant.mailbox import MailboxSession
+
+    box = _box(tmp_path, tokens)
+    TokenCache(box.token_cache).save({"refresh_token": "r", "access_token": "a", "expires_at": time.time() + 3600})
+
+    class Stubbed(MailboxSession):
+        client_factory = staticmethod(lambda box: stub)
+
+    return Stubbed(box, box.resolve_password())
+
+
+def test_gmail_drafts_and_sent_found_by_special_use_not_by_name(tmp_path, tokens):
+    stub = _StubClient(GMAIL_KO, (b"IMAP4REV1", b"X-GM-EXT-1", b"SPECIAL-USE", b"AUTH=XOAUTH2"))
+    session = _session(tmp_path, tokens, stub)
+    assert stub.logins == [("XOAUTH2", "u")]
+    assert session.special_folder("\\Drafts", None) == "[Gmail]/임시보관함"
+    assert session.special_folder("\\Sent", None) == "[Gmail]/보낸편지함"
+
+
+def test_microsoft_365_without_special_use_or_condstore_in_capability(tmp_path, tokens):
+    stub = _StubClient(M365, M365_CAPS)
+    session = _session(tmp_path, tokens, stub)
+    assert "SPECIAL-USE" not in session._capabilities and "CONDSTORE" not in session._capabilities
+    assert session.special_folder("\\Drafts", None) == "Drafts"
+    assert session.special_folder("\\Sent", None) == "Sent Items"
+    bare = _StubClient([(f, d, n) for (_, d, n), f in zip(M365, [(b"\\HasNoChildren",)] * 3)], M365_CAPS)
+    session = _session(tmp_path, tokens, bare)
+    assert session.special_folder("\\Drafts", None) == "Drafts"  # no flags at all: by its usual name
+    assert session.special_folder("\\Sent", "Sent Items") == "Sent Items"  # or as configured
+
+
+def test_a_message_in_several_gmail_labels_is_processed_once(account):
+    """Gmail shows one message in every label's folder; it is handled once (same Message-ID)."""
+    client = account.imap()
+    client.create_folder("Orders")
+    client.logout()
+    text = account.config.read_text().replace('folders = ["INBOX"]', 'folders = ["INBOX", "Orders"]')
+    account.config.write_text(text)
+    for path in sorted((DATA / "demo").glob("*.eml")):
+        account.deliver(path.read_bytes(), path.name.split("_")[1])
+        if "_INBOX_" in path.name:
+            account.deliver(path.read_bytes(), "Orders")
+    done = account.assistant("poll", "--now", NOW)
+    assert "6 applied" in done.stdout and "4 drafts written" in done.stdout
+    assert len(drafts_in_folder(account)) == 4
