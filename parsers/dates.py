@@ -418,6 +418,12 @@ def _h_en_month_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     if not day:
         return None
     year = _expand_year(g["y"]) if g["y"] else _upcoming_year(ctx.today, month, day)
+    weekday = g.get("wd1") or g.get("wd2")
+    if weekday and not g["y"] and not g["d2"]:
+        # "Fri, Jul 18": next year if only there it is a Friday (a wrong weekday is common)
+        wanted = _weekday_en(weekday)
+        year = next((y for y in (year, year + 1) if (d := _safe_date(y, month, day)) and d.weekday() == wanted),
+                    year)
     start = _safe_date(year, month, day)
     if start is None:
         return None
@@ -449,15 +455,16 @@ def _h_en_month(m: re.Match, ctx: _Ctx) -> _Hit | None:
     if len(token) == 3 and token.islower() and not (g["y"] or g["mod"] or g["rel"]) and token != "may":
         return None  # "mar", "jun" alone in lower case are rarely months
     month = _month_number(token)
+    part = _mod_part(g["mod"])
     if g["y"]:
         year = int(g["y"])
     else:
-        year = _upcoming_year(ctx.today, month)
+        # "beginning of January" said in February is next January, as for a day
+        year = _upcoming_year(ctx.today, month, {"early": 10, "mid": 20}.get(part or ""))
         if g["rel"] and g["rel"].lower() == "last":
             year = ctx.today.year if month < ctx.today.month else ctx.today.year - 1
         elif g["rel"] and _shift(_EN_SHIFT, g["rel"]) > 0:
             year = ctx.today.year if month > ctx.today.month else ctx.today.year + 1
-    part = _mod_part(g["mod"])
     return _part_of_month(year, month, part) if part else _month(year, month)
 
 
@@ -506,6 +513,21 @@ def _h_en_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
 def _h_en_bare_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """on the 15th, the 1st, by the 20th: a day of this or next month."""
     return _day(_upcoming_day(ctx.today, int(m.group("d"))))
+
+
+def _h_en_month_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """first week of October (its first full Monday-Sunday week), last week of
+    September 2014, last day of October."""
+    g = m.groupdict()
+    year, month = _month_and_year(g, ctx)
+    ordinal = g["ord"].lower()
+    nth = -1 if ordinal == "last" else _number(ordinal) or int(ordinal[0])
+    if g["unit"].lower() == "day":
+        if nth == -1:
+            return _day(_month_end(year, month))
+        return _day(_safe_date(year, month, nth))
+    monday = _month_week(year, month, nth)
+    return _week(monday) if monday else None
 
 
 def _h_en_weekday_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
@@ -1063,11 +1085,11 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      r"|pcs|units?|ea|%|일|주|개|대|영업일|시|명|건|박|달|년))"
      r"|(?P<u>\d{1,2})\.(?P<v>\d{1,2})(?=\s*\(\s*[월화수목금토일]|\s*(?:까지|부터|~)))"
      + _NOT_NUM_AFTER + r"(?:\s*\(\s*[월화수목금토일A-Za-z]{1,3}\.?\s*\))?", _h_numeric),
-    ("en_month_day", rf"\b(?:{_WD}\.?,?\s+(?:the\s+)?)?(?P<mon>{_MON})\.?[\s-]*(?:the\s+)?"
+    ("en_month_day", rf"\b(?:(?P<wd1>{_WD})\.?,?\s+(?:the\s+)?)?(?P<mon>{_MON})\.?[\s-]*(?:the\s+)?"
      rf"(?P<d>{_DAYNUM})(?![\d:])\b(?:\s*(?:-|–|~|to|thru|through|until|till)\s*"
      rf"(?:(?P<mon2>{_MON})\.?\s*)?(?P<d2>{_DAYNUM})\b)?(?:,?\s*(?P<y>{_YEAR4}|'\d{{2}})(?!\d))?"
-     rf"(?:,?\s*{_WD}\b\.?)?", _h_en_month_day),
-    ("en_day_month", rf"(?<![\d.,/-])\b(?:{_WD}\.?,?\s+)?(?:(?:from\s+)?the\s+)?(?P<d>{_DAYNUM})"
+     rf"(?:,?\s*(?P<wd2>{_WD})\b\.?)?", _h_en_month_day),
+    ("en_day_month", rf"(?<![\d.,/-])\b(?:(?P<wd1>{_WD})\.?,?\s+)?(?:(?:from\s+)?the\s+)?(?P<d>{_DAYNUM})"
      rf"(?:\s*(?:-|–|~|to|thru|through|until|till)\s*(?:the\s+)?(?P<d2>{_DAYNUM}))?"
      rf"(?:\s+day)?[\s/-]*(?:of\s+)?(?P<mon>{_MON})\b\.?(?:[\s,/-]*(?P<y>{_YEAR4}|'?\d{{2}})(?![\d:]))?",
      _h_en_month_day),
@@ -1075,10 +1097,12 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      rf"\s+(?P<ewd>{_WD})\s+(?:of|in)\s+(?:(?P<mon>{_MON})(?:\s+(?P<y>{_YEAR4}))?"
      r"|(?P<erel>the|this|next|last|the\s+next|the\s+current|the\s+following|the\s+previous)\s+month)\b",
      _h_nth_weekday),
+    ("en_month_week", rf"\b(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)"
+     rf"\s+(?P<unit>week|day)\s+(?:of|in)\s+(?P<mon>{_MON})\b\.?(?:,?\s+(?P<y>{_YEAR4})\b)?", _h_en_month_week),
     ("en_weekday_day", rf"\b(?P<wd>{_WD})\.?,?\s+(?:the\s+)?(?P<d>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b",
      _h_en_weekday_day),
     ("en_bare_day", r"\b(?:on\s+(?:the\s+)?|(?:by\s+)?the\s+)(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\b"
-     r"(?!\s*(?:of\b|day|week|month|year|[a-z]))", _h_en_bare_day),
+     r"(?!\s*(?:of\b|day|week|month|year|[a-z]))(?!\s?[-./]\s?\d)", _h_en_bare_day),
     ("en_month", r"\b(?:(?P<mod>early|mid|middle\s+of|late|(?:at\s+)?(?:the\s+)?(?:end|beginning|start|middle)"
      r"\s+of)[\s-]+)?(?:(?P<rel>this|next|last|coming)\s+)?"
      rf"(?P<mon>{_MON})\b(?:(?<![a-z]{{5}})\.)?(?:,?\s+(?:of\s+)?(?P<y>{_YEAR4})\b)?", _h_en_month),
@@ -1354,6 +1378,8 @@ _ANCHOR_SPEC: tuple[tuple[tuple[str, ...], str, int, Callable | None], ...] = (
     (_MONTH_TOKENS, "en_day_month", 64, _back(f"{_WEEKDAY_WORDS} {_ORDINAL_WORDS} from the to thru through until "
                                               "till day of", numbers=True, need=f"# {_ORDINAL_WORDS}")),
     (_WEEKDAY_TOKENS, "en_nth_weekday", 20, _back("the first second third fourth fifth last 1st 2nd 3rd 4th 5th",
+                                                  need="first second third fourth fifth last 1st 2nd 3rd 4th 5th")),
+    (("week", "day"), "en_month_week", 20, _back("the first second third fourth fifth last 1st 2nd 3rd 4th 5th",
                                                   need="first second third fourth fifth last 1st 2nd 3rd 4th 5th")),
     (_WEEKDAY_TOKENS, "en_weekday_day", 0, _ws),
     (("#bare",), "en_bare_day", 12, None),

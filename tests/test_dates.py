@@ -145,6 +145,31 @@ def test_holidays_from_the_calendar_library_and_region_hint():
     assert resolve("Victoria Day 2027", NOW, "en", region="CA").value == date(2027, 5, 24)
 
 
+def test_on_before_a_numeric_date_is_not_a_bare_day():
+    assert resolve("shipping on 12/16", NOW, "en").value == date(2026, 12, 16)
+
+
+def test_weekday_next_to_month_day_picks_next_year_when_only_that_fits():
+    # 2027-07-16 is a Friday, 2026-07-16 a Thursday.
+    assert resolve("Fri, Jul 16", NOW, "en").value == date(2027, 7, 16)
+    # A weekday that fits neither year is ignored.
+    assert resolve("Mon, Dec 16", NOW, "en").value == date(2026, 12, 16)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("first week of January", date(2027, 1, 4)), ("last week of December", date(2026, 12, 21)),
+    ("last day of February", date(2027, 2, 28)),
+])
+def test_english_month_parts(text, expected):
+    assert resolve(text, NOW, "en").value == expected
+
+
+def test_part_of_month_long_past_is_next_year():
+    dec15 = datetime(2026, 12, 15, 9, 0, tzinfo=KST)
+    assert resolve("beginning of November", dec15, "en").value == date(2027, 11, 1)
+    assert resolve("late November", dec15, "en").value == date(2026, 11, 21)
+
+
 def test_english_deadlines():
     m = one("Please ship by Friday.", "en")
     assert (m.text, m.value, m.kind) == ("by Friday", date(2026, 12, 11), "deadline")
