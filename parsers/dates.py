@@ -1008,8 +1008,15 @@ def _holiday_dates(region: str | None, year: int) -> dict[str, date]:
                 continue
         for day, name in sorted(table.items()):
             for part in name.split("; "):
-                names.setdefault(_holiday_key(part), day)
+                key = _holiday_key(part)
+                names.setdefault(key, day)
+                # "Canada Day", "Family Day": the text must say "day" too
+                _HOLIDAY_NEEDS_DAY[key] = _HOLIDAY_NEEDS_DAY.get(key, True) and bool(
+                    re.search(r"\bday\b", part, re.IGNORECASE))
     return names
+
+
+_HOLIDAY_NEEDS_DAY: dict[str, bool] = {}
 
 
 @lru_cache(maxsize=1)
@@ -1022,9 +1029,11 @@ def _holiday_matchers() -> tuple[re.Pattern, re.Pattern]:
                                             "september", "october", "november", "december", "national"}
     first_words = {max(words, key=len) for k in keys if (words := [w for w in k.split() if w not in common])}
     gap = r"(?:'s|s'|')?[\s.'’-]*"
-    names = "|".join(gap.join(map(re.escape, k.split())) for k in sorted(keys, key=len, reverse=True))
+    day = r"(?:'s|s'|')?[\s-]*day"
+    names = "|".join(gap.join(map(re.escape, k.split())) + (day if _HOLIDAY_NEEDS_DAY.get(k) else f"(?:{day})?")
+                     for k in sorted(keys, key=len, reverse=True))
     full = re.compile(rf"(?:(?P<rel>next|last|this|previous|upcoming|coming)\s+)?(?:the\s+)?"
-                      rf"(?:(?:st\.?|saint)\s+)?(?P<name>{names})(?:'s|s'|')?(?:\s*day)?(?![a-z0-9])"
+                      rf"(?:(?:st\.?|saint)\s+)?(?P<name>{names})(?:'s|s'|')?(?![a-z0-9])"
                       rf"(?:\s*(?:of\s+|in\s+)?(?:(?P<y>{_YEAR4})\b|(?P<yrel>this|next|last)\s+year\b))?")
     return re.compile(r"(?<![a-z])(?:" + _trie(sorted(first_words)) + r")(?![a-z])"), full
 

@@ -145,6 +145,12 @@ def test_holidays_from_the_calendar_library_and_region_hint():
     assert resolve("Victoria Day 2027", NOW, "en", region="CA").value == date(2027, 5, 24)
 
 
+def test_holiday_names_need_their_day_word():
+    # "Canada Day", "Victoria Day": the country or city alone is not a holiday.
+    assert find_dates("shipping from our Victoria warehouse in Canada", NOW) == []
+    assert resolve("Canada Day", NOW, "en").value == date(2027, 7, 1)
+
+
 def test_on_before_a_numeric_date_is_not_a_bare_day():
     assert resolve("shipping on 12/16", NOW, "en").value == date(2026, 12, 16)
 
