@@ -1030,7 +1030,10 @@ def _holiday_matchers() -> tuple[re.Pattern, re.Pattern]:
     first_words = {max(words, key=len) for k in keys if (words := [w for w in k.split() if w not in common])}
     gap = r"(?:'s|s'|')?[\s.'’-]*"
     day = r"(?:'s|s'|')?[\s-]*day"
-    names = "|".join(gap.join(map(re.escape, k.split())) + (day if _HOLIDAY_NEEDS_DAY.get(k) else f"(?:{day})?")
+    # ... unless the fixed table also knows the name without it ("Thanksgiving")
+    bare = {k for k in keys if any(re.fullmatch(entry[0], k) for entry in _HOLIDAYS)}
+    names = "|".join(gap.join(map(re.escape, k.split()))
+                     + (day if _HOLIDAY_NEEDS_DAY.get(k) and k not in bare else f"(?:{day})?")
                      for k in sorted(keys, key=len, reverse=True))
     full = re.compile(rf"(?:(?P<rel>next|last|this|previous|upcoming|coming)\s+)?(?:the\s+)?"
                       rf"(?:(?:st\.?|saint)\s+)?(?P<name>{names})(?:'s|s'|')?(?![a-z0-9])"
