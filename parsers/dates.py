@@ -1041,7 +1041,14 @@ def _holiday_matchers() -> tuple[re.Pattern, re.Pattern]:
     return re.compile(r"(?<![a-z])(?:" + _trie(sorted(first_words)) + r")(?![a-z])"), full
 
 
+# Years around today the calendar index is built for (building one year of all the
+# calendars takes tens of milliseconds; a text naming many far years stays cheap).
+_CALENDAR_YEARS_AROUND = 10
+
+
 def _calendar_holiday_date(key: str, ctx: _Ctx, year: int) -> date | None:
+    if abs(year - ctx.today.year) > _CALENDAR_YEARS_AROUND:
+        return None
     return _holiday_dates(ctx.region, year).get(key)
 
 
@@ -1214,9 +1221,6 @@ _RULES: tuple[tuple[str, re.Pattern, Callable[[re.Match, _Ctx], _Hit | None]], .
 # a token for one rule (e.g. "day" counts for durations only after a number).
 
 _KO_NUMERAL_CHARS = frozenset("0123456789한두세석네넉섯곱덟홉열일이삼사오육칠팔구십백천")
-_EN_NUMBER_WORDS = frozenset(["a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                              "ten", "eleven", "twelve", "fifteen", "twenty", "thirty", "few", "of", "couple"])
-_EN_BIZ_WORDS = ("business", "working", "work", "calendar")
 _EN_YEAR_PRE = frozenset(["in", "during", "by", "until", "through", "for", "early", "mid", "late", "of",
                           "middle"])
 
@@ -1249,25 +1253,6 @@ def _ck_ko_number_before(low: str, at: int, end: int) -> bool:
 
 def _ck_digit_before(low: str, at: int, end: int) -> bool:
     return _prev_char(low, at).isdigit()
-
-
-def _ck_ko_month(low: str, at: int, end: int) -> bool:
-    """월 of a date, not of 월요일."""
-    return low[end:end + 2] != "요일" and low[end:end + 1] != "욜"
-
-
-def _ck_en_number_before(low: str, at: int, end: int) -> bool:
-    """A unit word ("days", "wk") after a number: "3 days", "two business days"."""
-    if at and "a" <= low[at - 1] <= "z":
-        return False
-    head = low[max(0, at - 32):at].rstrip(" \t-")
-    for word in _EN_BIZ_WORDS:
-        if head.endswith(word):
-            head = head[:-len(word)].rstrip(" \t-")
-            break
-    if head[-1:].isdigit():
-        return True
-    return _prev_word(head, len(head)) in _EN_NUMBER_WORDS
 
 
 def _ck_year_pre(low: str, at: int, end: int) -> bool:

@@ -247,6 +247,13 @@ def test_pathological_input_is_bounded():
     assert time.perf_counter() - started < 1.0
 
 
+def test_many_holiday_years_stay_cheap():
+    text = " ".join(f"Diwali {year}" for year in range(1950, 2100))
+    started = time.perf_counter()
+    find_dates(text, NOW)
+    assert time.perf_counter() - started < 2.0
+
+
 def test_empty_and_no_dates():
     assert find_dates("", NOW) == []
     assert resolve("감사합니다", NOW) is None
