@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.errors import ConfigError
@@ -26,6 +27,8 @@ DEFAULT_CONFIG = "config.toml"
 TLS_MODES = ("ssl", "starttls", "none")
 LANGUAGES = ("ko", "en")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+AUTH_MODES = ("password", "oauth2")
+OAUTH_PROVIDERS = ("microsoft", "google", "command")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SUMMARY_DELIVERIES = ("smtp", "imap")
 
@@ -64,10 +67,27 @@ class Mailbox:
     max_message_bytes: int = 25 * 1024 * 1024
     deadline: float = 600.0
     retries: int = 5
+    auth: str = "password"
+    oauth_provider: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    tenant: str = "common"
+    authority: str | None = None
+    token_endpoint: str | None = None
+    auth_endpoint: str | None = None
+    token_command: str | None = None
+    token_cache: Path | None = None
+    password_keyring: str | None = None
 
     def resolve_password(self) -> str:
-        """Return the password from the environment, a command or the file (in that order)."""
+        """Return the password from the environment, a command, the keyring or the file (in that order).
+
+        With ``auth = "oauth2"`` there is no password (``""``): the session fetches an
+        access token (assistant.oauth) when it logs in, and never falls back to a password.
+        """
         where = f"mailboxes[{self.name}]"
+        if self.auth == "oauth2":
+            return ""
         if self.password_env:
             value = os.environ.get(self.password_env)
             if value is None:
@@ -92,9 +112,30 @@ class Mailbox:
                     f"{where}.password_command: exited with status {done.returncode}; run it by hand to see why"
                 )
             return done.stdout.rstrip("\n")
+        if self.password_keyring:
+            return _keyring_password(self.password_keyring, self.username, where)
         if self.password is not None:
             return self.password
         raise ConfigError(f"{where}: no password; set password_env or password_command")
+
+
+def _keyring_password(service: str, username: str, where: str) -> str:
+    """The password stored in the system keyring under (``service``, ``username``); the ``keyring`` extra."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        raise ConfigError(f"{where}.password_keyring: needs the keyring package; run: pip install 'napgi-assistant[keyring]'") from None
+    try:
+        value = keyring.get_password(service, username)
+    except KeyringError as exc:
+        raise ConfigError(f"{where}.password_keyring: the keyring failed ({type(exc).__name__})") from None
+    if value is None:
+        raise ConfigError(
+            f"{where}.password_keyring: no password for {username} under {service!r}; "
+            f"store it with: keyring set {service} {username}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -274,7 +315,8 @@ _REP = ("name", "title", "company", "email", "language", "signature", "phone", "
 _MAILBOX = (
     "name", "host", "port", "tls", "username", "password", "password_env", "password_command",
     "folders", "drafts_folder", "sent_folder", "timeout", "allow_insecure", "max_message_bytes",
-    "deadline", "retries",
+    "deadline", "retries", "auth", "oauth_provider", "client_id", "client_secret_env", "tenant", "authority",
+    "token_endpoint", "auth_endpoint", "token_command", "token_cache", "password_keyring",
 )
 _PARTIES = ("domains", "names", "languages")
 _DRAFTS = ("templates_dir", "daily_update_hour", "vendor_silence_business_days", "unconfirmed_horizon_business_days")
@@ -310,7 +352,7 @@ def load_config(path: Path) -> Config:
     base = path.resolve().parent
     _warn_if_readable_by_others(path, data)
     rep = _rep(top.table("rep", _REP))
-    mailboxes = _mailboxes(top)
+    mailboxes = _mailboxes(top, base)
     return Config(
         path=path,
         rep=rep,
@@ -358,7 +400,7 @@ def _database_url(t: _Table, base: Path) -> str:
     return url
 
 
-def _mailboxes(top: _Table) -> tuple[Mailbox, ...]:
+def _mailboxes(top: _Table, base: Path | None = None) -> tuple[Mailbox, ...]:
     entries = top.data.get("mailboxes", [])
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{top.file}: mailboxes: missing; add at least one [[mailboxes]] table")
@@ -366,14 +408,14 @@ def _mailboxes(top: _Table) -> tuple[Mailbox, ...]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise top.fail(f"mailboxes[{i}]", "a table", entry)
-        boxes.append(_mailbox(_Table(top.file, f"mailboxes[{i}]", entry, _MAILBOX), i))
+        boxes.append(_mailbox(_Table(top.file, f"mailboxes[{i}]", entry, _MAILBOX), i, base))
     names = [b.name for b in boxes]
     if len(set(names)) != len(names):
         raise ConfigError(f"{top.file}: mailboxes: names must be unique, got {names}")
     return tuple(boxes)
 
 
-def _mailbox(t: _Table, index: int) -> Mailbox:
+def _mailbox(t: _Table, index: int, base: Path | None = None) -> Mailbox:
     tls = t.choice("tls", "ssl", TLS_MODES)
     host = t.str("host", required=True)
     port = t.int("port", 993 if tls == "ssl" else 143, 1, 65535)
@@ -400,14 +442,63 @@ def _mailbox(t: _Table, index: int) -> Mailbox:
         max_message_bytes=t.int("max_message_bytes", 25 * 1024 * 1024, 1024),
         deadline=t.float("deadline", 600.0),
         retries=t.int("retries", 5, 1, 100),
+        password_keyring=t.str("password_keyring"),
+        **_oauth_settings(t, index, base),
     )
+    if box.auth == "oauth2":
+        return box
     if box.password is not None and not (box.password_env or box.password_command):
         log.warning("%s: password is written in the config file; prefer password_env or password_command", t.where("password"))
-    if not (box.password is not None or box.password_env or box.password_command):
+    if not (box.password is not None or box.password_env or box.password_command or box.password_keyring):
         raise ConfigError(f"{t.where('password_env')}: missing; set password_env (or password_command) for this mailbox")
     if tls == "none" and host not in LOOPBACK_HOSTS:
         log.warning("%s: TLS is off for %s; the password travels in clear", t.where("tls"), host)
     return box
+
+
+def _oauth_settings(t: _Table, index: int, base: Path | None) -> dict[str, Any]:
+    """``auth`` and, for ``auth = "oauth2"``, the provider's keys (see assistant/oauth.py)."""
+    auth = t.choice("auth", "password", AUTH_MODES)
+    if auth == "password":
+        for key in ("oauth_provider", "client_id", "client_secret_env", "tenant", "authority", "token_endpoint",
+                    "auth_endpoint", "token_command", "token_cache"):
+            if key in t.data:
+                raise ConfigError(f"{t.where(key)}: only used with auth = \"oauth2\"; add auth = \"oauth2\" or remove {key}")
+        return {}
+    for key in ("password", "password_env", "password_command", "password_keyring"):
+        if key in t.data:
+            raise ConfigError(
+                f"{t.where(key)}: auth = \"oauth2\" never uses a password (no fallback); remove {key}"
+            )
+    if "oauth_provider" not in t.data:
+        raise ConfigError(f"{t.where('oauth_provider')}: missing; add oauth_provider = \"microsoft\", \"google\" or \"command\"")
+    provider = t.choice("oauth_provider", "command", OAUTH_PROVIDERS)
+    if provider == "command":
+        t.str("token_command", required=True)
+    else:
+        t.str("client_id", required=True)
+    for key in ("token_endpoint", "auth_endpoint", "authority"):
+        url = t.str(key)
+        if url is None:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+            raise t.fail(key, "an https:// URL (http:// only to loopback)", url)
+    name = t.str("name", f"mailbox{index}")
+    cache = t.str("token_cache")
+    folder = base if base is not None else Path.cwd()
+    return {
+        "auth": auth,
+        "oauth_provider": provider,
+        "client_id": t.str("client_id"),
+        "client_secret_env": t.str("client_secret_env"),
+        "tenant": t.str("tenant", "common"),
+        "authority": t.str("authority"),
+        "token_endpoint": t.str("token_endpoint"),
+        "auth_endpoint": t.str("auth_endpoint"),
+        "token_command": t.str("token_command"),
+        "token_cache": folder / (cache or f"{name}.token.json"),
+    }
 
 
 def _parties(t: _Table) -> Parties:

@@ -30,6 +30,13 @@ class AuthError(MailboxError):
     exit_code = 4
 
 
+class OAuthError(AuthError):
+    """An OAuth2 token is missing, expired or revoked, or the server refused it; that mailbox
+    stops (never a fallback to a password) until ``assistant auth MAILBOX`` signs in again."""
+
+    exit_code = 8
+
+
 class DatabaseError(AssistantError):
     """The database is unavailable, locked or not migrated."""
 
