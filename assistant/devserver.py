@@ -38,8 +38,8 @@ mail_uid = {uid}
 mail_gid = {gid}
 mail_plugins =
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  driver = static
+  args = password=%u-pw
 }}
 userdb {{
   driver = static
@@ -96,7 +96,14 @@ def free_port() -> int:
 class Dovecot:
     """A running Dovecot with users whose password is their user name plus ``-pw``."""
 
-    def __init__(self, root: Path | None = None):
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        oauth2_introspection_url: str | None = None,
+        ssl_cert: Path | None = None,
+        ssl_key: Path | None = None,
+    ):
         if not (os.path.exists(DOVECOT) and os.path.exists(DOVEADM)):
             raise DovecotMissing("Dovecot is not installed; run: sudo apt-get install -y dovecot-imapd")
         self._own_root = root is None
@@ -105,6 +112,11 @@ class Dovecot:
         self.conf = self.root / "dovecot.conf"
         self.process: subprocess.Popen | None = None
         self.users: list[str] = []
+        # Optional, for the security tests: an OAuth2 passdb (XOAUTH2/OAUTHBEARER, tokens checked
+        # at ``oauth2_introspection_url``) and an IMAPS listener on ``ssl_port`` with this cert/key.
+        self.oauth2_introspection_url = oauth2_introspection_url
+        self.ssl_cert, self.ssl_key = ssl_cert, ssl_key
+        self.ssl_port = free_port() if ssl_cert else None
 
     def start(self) -> Dovecot:
         account = _mail_account()
@@ -113,7 +125,6 @@ class Dovecot:
         os.chmod(self.root, 0o755)
         for sub in ("mail", "home"):
             shutil.chown(self.root / sub, account.pw_uid, account.pw_gid)
-        (self.root / "users").write_text("")
         is_root = os.geteuid() == 0
         self.conf.write_text(
             _CONF.format(
@@ -126,6 +137,7 @@ class Dovecot:
                 internal_group="dovecot" if is_root else _group_name(account.pw_gid),
             )
         )
+        self._add_oauth2_and_ssl()
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.conf)],
             stdout=subprocess.DEVNULL,
@@ -133,6 +145,28 @@ class Dovecot:
         )
         self._wait_ready()
         return self
+
+    def _add_oauth2_and_ssl(self) -> None:
+        text = self.conf.read_text()
+        if self.oauth2_introspection_url:
+            oauth_conf = self.root / "dovecot-oauth2.conf.ext"
+            oauth_conf.write_text(
+                f"introspection_url = {self.oauth2_introspection_url}\n"
+                "introspection_mode = post\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+                "force_introspection = yes\n"
+            )
+            text = text.replace("auth_mechanisms = plain login\n", "auth_mechanisms = plain login xoauth2 oauthbearer\n")
+            text += f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {oauth_conf}\n}}\n"
+        if self.ssl_cert:
+            text = text.replace("ssl = no\n", f"ssl = yes\nssl_cert = <{self.ssl_cert}\nssl_key = <{self.ssl_key}\n")
+            text = text.replace(
+                "  inet_listener imaps {\n    port = 0\n  }",
+                f"  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {self.ssl_port}\n    ssl = yes\n  }}",
+            )
+        self.conf.write_text(text)
 
     def _wait_ready(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -155,8 +189,6 @@ class Dovecot:
     def add_user(self, user: str) -> str:
         """Create ``user`` and return its password."""
         password = f"{user}-pw"
-        with open(self.root / "users", "a") as users:
-            users.write(f"{user}:{password}\n")
         self.users.append(user)
         self.doveadm("mailbox", "create", "-u", user, "-s", "Drafts", "Sent", "Trash", check=False)
         return password

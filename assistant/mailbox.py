@@ -1,7 +1,9 @@
 """The only module that talks IMAP (through imapclient).
 
 It hands out ``RawMessage`` records, appends drafts and finds the Drafts and Sent
-folders; every imapclient or socket error comes out as ``MailboxError``.
+folders; every imapclient or socket error comes out as ``MailboxError``, and a
+dropped or timed-out connection as its subclass ``ConnectionLost`` (the poll
+reconnects). Every socket operation is bounded by the mailbox's ``timeout``.
 Passwords never appear in its messages.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
 
 from assistant.config import Mailbox
-from assistant.errors import AuthError, MailboxError
+from assistant.errors import AuthError, ConnectionLost, MailboxError
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +47,16 @@ class RawMessage:
 
 @dataclass(frozen=True)
 class FolderState:
+    """A folder's identity and size; ``folder`` is set when it was SELECTed."""
+
     uidvalidity: int
     uidnext: int
     messages: int
+    folder: str = ""
 
 
 _NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, imap_errors.IMAPClientError, EOFError)
+_CONNECTION_ERRORS = (OSError, EOFError, imap_errors.IMAPClientAbortError)
 
 
 def default_client_factory(box: Mailbox) -> IMAPClient:
@@ -63,6 +69,7 @@ def default_client_factory(box: Mailbox) -> IMAPClient:
         ssl_context=context if box.tls == "ssl" else None,
         timeout=box.timeout,
     )
+    client.normalise_times = False
     if box.tls == "starttls":
         client.starttls(context)
     return client
@@ -76,18 +83,35 @@ class MailboxSession:
     def __init__(self, box: Mailbox, password: str):
         self.box = box
         where = f"{box.name} ({box.host}:{box.port})"
+        self.broken = False
+        if box.auth == "oauth2":  # SASL XOAUTH2 with an access token; never a password (assistant/oauth.py)
+            from assistant import oauth
+
+            password = oauth.access_token(box)
         try:
             self.client = self.client_factory(box)
+        except ssl.SSLCertVerificationError as exc:
+            raise MailboxError(
+                f"{where}: TLS certificate not accepted ({exc.verify_message}); check host, or the trust store (SSL_CERT_FILE)"
+            ) from None
         except _NETWORK_ERRORS as exc:
-            raise MailboxError(f"{where}: cannot connect: {_describe(exc)}") from None
+            raise ConnectionLost(f"{where}: cannot connect: {_describe(exc)}") from None
         try:
-            self.client.login(box.username, password)
-        except imap_errors.LoginError:
+            if box.auth == "oauth2":
+                self.client.oauth2_login(box.username, password)
+            else:
+                self.client.login(box.username, password)
+        except imap_errors.LoginError as exc:
             self._close()
+            if isinstance(exc.__context__, _CONNECTION_ERRORS):  # imapclient reports a dropped login as refused
+                raise ConnectionLost(f"{where}: connection lost while logging in: {_describe(exc.__context__, password)}") from None
+            if box.auth == "oauth2":
+                raise oauth.refused(box) from None
             raise AuthError(f"{where}: login refused for {box.username}; check the password") from None
         except _NETWORK_ERRORS as exc:
             self._close()
-            raise MailboxError(f"{where}: login failed: {_describe(exc, password)}") from None
+            kind = ConnectionLost if isinstance(exc, _CONNECTION_ERRORS) else MailboxError
+            raise kind(f"{where}: login failed: {_describe(exc, password)}") from None
         self._capabilities = {c.decode().upper() for c in self.client.capabilities()}
 
     def __enter__(self) -> MailboxSession:
@@ -97,10 +121,11 @@ class MailboxSession:
         self.close()
 
     def close(self) -> None:
-        try:
-            self.client.logout()
-        except _NETWORK_ERRORS:
-            pass
+        if not self.broken:
+            try:
+                self.client.logout()
+            except _NETWORK_ERRORS:
+                pass
         self._close()
 
     def _close(self) -> None:
@@ -110,6 +135,9 @@ class MailboxSession:
             pass
 
     def _fail(self, what: str, exc: BaseException) -> MailboxError:
+        if isinstance(exc, _CONNECTION_ERRORS):
+            self.broken = True
+            return ConnectionLost(f"{self.box.name}: {what}: connection lost: {_describe(exc)}")
         return MailboxError(f"{self.box.name}: {what}: {_describe(exc)}")
 
     def folder_state(self, folder: str) -> FolderState:
@@ -141,22 +169,32 @@ class MailboxSession:
             f"{'drafts_folder' if common == 'Drafts' else 'sent_folder'} in the mailbox's config"
         )
 
-    def fetch_new(self, folder: str, after_uid: int, limit: int | None = None) -> Iterator[RawMessage]:
-        """Messages in ``folder`` with UID above ``after_uid``, oldest first, fetched in batches.
+    def select(self, folder: str) -> FolderState:
+        """SELECT ``folder`` read-only; the UIDVALIDITY returned is the one its UIDs belong to."""
+        try:
+            info = self.client.select_folder(folder, readonly=True)
+        except _NETWORK_ERRORS as exc:
+            raise self._fail(f"cannot select folder {folder!r}", exc) from None
+        return FolderState(int(info[b"UIDVALIDITY"]), int(info.get(b"UIDNEXT", 0)), int(info.get(b"EXISTS", 0)), folder)
+
+    def fetch_new(self, state: FolderState, after_uid: int, limit: int | None = None) -> Iterator[RawMessage]:
+        """Messages of the selected folder ``state`` with UID above ``after_uid``, oldest first, in batches.
 
         Nothing is marked as read (BODY.PEEK). A message expunged between SEARCH and
         FETCH is skipped.
         """
         try:
-            info = self.client.select_folder(folder, readonly=True)
-            uidvalidity = int(info[b"UIDVALIDITY"])
             uids = sorted(u for u in self.client.search(["UID", f"{after_uid + 1}:*"]) if u > after_uid)
         except _NETWORK_ERRORS as exc:
-            raise self._fail(f"cannot search folder {folder!r}", exc) from None
+            raise self._fail(f"cannot search folder {state.folder!r}", exc) from None
         if limit is not None:
             uids = uids[:limit]
+        yield from self.fetch_uids(state, uids)
+
+    def fetch_uids(self, state: FolderState, uids: list[int]) -> Iterator[RawMessage]:
+        """The messages ``uids`` of the selected folder ``state``; those no longer there are skipped."""
         for start in range(0, len(uids), FETCH_BATCH):
-            yield from self._fetch_batch(folder, uidvalidity, uids[start : start + FETCH_BATCH])
+            yield from self._fetch_batch(state.folder, state.uidvalidity, uids[start : start + FETCH_BATCH])
 
     def _fetch_batch(self, folder: str, uidvalidity: int, uids: list[int]) -> Iterator[RawMessage]:
         try:
@@ -204,12 +242,41 @@ class MailboxSession:
         return _appenduid(response)
 
     def find_by_header(self, folder: str, header: str, value: str) -> list[int]:
-        """UIDs of messages in ``folder`` whose ``header`` contains ``value``."""
+        """UIDs of messages in ``folder`` whose ``header`` is exactly ``value``.
+
+        IMAP SEARCH HEADER matches substrings, so the hits' headers are fetched and compared.
+        """
+        field = f"BODY.PEEK[HEADER.FIELDS ({header.upper()})]".encode()
         try:
             self.client.select_folder(folder, readonly=True)
-            return list(self.client.search(["HEADER", header, value]))
+            hits = self.client.search(["HEADER", header, value])
+            fetched = self.client.fetch(hits, [field]) if hits else {}
         except _NETWORK_ERRORS as exc:
             raise self._fail(f"cannot search {folder!r}", exc) from None
+        return sorted(uid for uid, data in fetched.items() if value in _header_values(_first_bytes(data), header))
+
+
+    def header_values(self, folder: str, header: str) -> set[str]:
+        """Every value of ``header`` among the messages of ``folder`` that carry it."""
+        field = f"BODY.PEEK[HEADER.FIELDS ({header.upper()})]".encode()
+        try:
+            self.client.select_folder(folder, readonly=True)
+            hits = self.client.search(["HEADER", header, ""])
+            fetched = self.client.fetch(hits, [field]) if hits else {}
+        except _NETWORK_ERRORS as exc:
+            raise self._fail(f"cannot search {folder!r}", exc) from None
+        return {value for data in fetched.values() for value in _header_values(_first_bytes(data), header)}
+
+def _first_bytes(data: dict) -> bytes:
+    return next((v for k, v in data.items() if k.startswith(b"BODY[") and isinstance(v, bytes)), b"")
+
+
+def _header_values(block: bytes, header: str) -> list[str]:
+    """The unfolded values of ``header`` in a raw header block."""
+    text = block.decode("utf-8", "replace").replace("\r\n", "\n")
+    unfolded = text.replace("\n ", " ").replace("\n\t", " ")
+    prefix = header.lower() + ":"
+    return [line[len(prefix):].strip() for line in unfolded.split("\n") if line.lower().startswith(prefix)]
 
 
 def _appenduid(response: bytes | None) -> int | None:
