@@ -7,7 +7,7 @@ never gives an eta, a need-by date or the event.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import islice
 from typing import Iterable, Iterator
@@ -284,6 +284,14 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
         _delay_from(found.eta_sentence.text, mentions, [d for d in mentions if d.days and d.last == found.eta], found)
         if found.delay_days is None:
             _old_date_delay(cues, x.dates, found)
+    if x.event == "eta" and found.eta is None:
+        # Every date next to an eta cue was something else ("오늘 납기 업데이트입니다").
+        x.event, decider = decide_event([replace(sc, events=sc.events - {"eta"}) for sc in cues], role)
+        x.evidence.pop("event", None)
+        if decider is not None:
+            x.evidence["event"] = decider.text
+    elif x.event == "eta" and found.eta_sentence is not None and "eta" in found.eta_sentence.events:
+        x.evidence["event"] = found.eta_sentence.text
     if x.event not in _ETA_EVENTS:
         # Only a message that tells of a date (delay, eta, confirmed, shipped) gives
         # one: the day goods arrived, a customer's "원래 오늘 예정이었던" or a stock

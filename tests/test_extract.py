@@ -269,3 +269,8 @@ def test_required_by_is_the_customers():
     x = extract(msg("The customer needs them by Jan 8. Could you let me know the ETA?", sent=(2026, 12, 29),
                     sender="rep@reseller.kr"), SETTINGS)
     assert x.required_by is None and x.event == "inquiry"
+
+
+def test_eta_cue_without_a_delivery_date_is_not_an_eta():
+    x = extract(msg("팀장님, 오늘 납기 업데이트입니다.", sender="rep@reseller.kr"), SETTINGS)
+    assert (x.event, x.eta) == ("other", None)
