@@ -19,8 +19,8 @@ LABELS = DEVSET / "labels.jsonl"
 
 # field -> minimum accuracy over the labelled messages that carry the field
 THRESHOLDS = {
-    "event": 0.97,
-    "eta": 0.97,
+    "event": 0.98,
+    "eta": 0.975,
     "eta_confirmed": 0.98,
     "required_by": 0.98,
     "delay_days": 0.98,
