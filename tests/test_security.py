@@ -68,9 +68,9 @@ def test_a_refused_password_appears_nowhere(account, source):
         set_mailbox(account, 'password_env = "ASSISTANT_IMAP_PASSWORD"', f'password = "{SENTINEL}"')
         account.config.chmod(0o644)
     outputs = []
-    for args, code in ((["-vv", "poll", "--now", NOW], 3), (["-vv", "check"], 4), (["-vv", "orders", "--json"], 0)):
+    for args, codes in ((["-vv", "poll", "--now", NOW], (3, 4)), (["-vv", "check"], (4,)), (["-vv", "orders", "--json"], (0,))):
         done = subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == code, (args, done.stdout, done.stderr)
+        assert done.returncode in codes, (args, done.stdout, done.stderr)
         outputs += [done.stdout, done.stderr]
     assert "login refused" in outputs[1]
     if source == "config":
