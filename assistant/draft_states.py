@@ -24,15 +24,24 @@ def refresh_draft_states(session: Session, imap: MailboxSession, mailbox: str, d
 
 
 def _replied(session: Session, draft: Draft) -> bool:
-    """The rep sent mail in the draft's thread to its recipient after the draft was made
-    (clients may drop the draft's own headers when sending)."""
+    """The rep sent mail in the draft's thread, to its recipient, after the draft was made,
+    keeping the draft's opening sentence (mail clients may drop the draft's own headers)."""
     if not draft.in_reply_to:
         return False
-    return session.scalar(
-        select(Message.id).where(
+    opening = _opening(draft.body)
+    bodies = session.scalars(
+        select(Message.body).where(
             Message.role == "rep",
             Message.in_reply_to == draft.in_reply_to,
             Message.recipients.like(f"%{draft.to_addr}%"),
             Message.sent_at >= draft.created_at,
-        ).limit(1)
-    ) is not None
+        )
+    )
+    return bool(opening) and any(opening in " ".join((body or "").split()) for body in bodies)
+
+
+def _opening(body: str) -> str:
+    """The first sentence after the greeting lines: what a rep rarely rewrites."""
+    paragraphs = [p for p in body.split("\n\n") if p.strip()]
+    first = paragraphs[1] if len(paragraphs) > 1 else (paragraphs[0] if paragraphs else "")
+    return " ".join(first.splitlines()[0].split()) if first else ""

@@ -27,6 +27,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from assistant import faults
 from assistant.config import Config, Mailbox
 from assistant.db import Database
+from assistant.draft_states import refresh_draft_states
 from assistant.drafts import DraftWriter
 from assistant.errors import ConnectionLost, DatabaseError, DraftRefused, MailboxError, MessageFailed, MessageIgnored
 from assistant.ledger import ORDER_EVENTS, Directory, Ledger
@@ -153,8 +154,10 @@ class Poller:
         with MailboxSession(box, box.resolve_password()) as imap:
             drafts_folder = imap.special_folder("\\Drafts", box.drafts_folder)
             folders = list(box.folders)
+            sent_folder = None
             try:
-                folders.append(imap.special_folder("\\Sent", box.sent_folder))
+                sent_folder = imap.special_folder("\\Sent", box.sent_folder)
+                folders.append(sent_folder)
             except MailboxError as exc:
                 if isinstance(exc, ConnectionLost):
                     raise
@@ -182,6 +185,8 @@ class Poller:
                 self.append(imap, drafts_folder, draft_ids)
             self._deferred[box.name] = deferred
             self.scheduled(imap, box, drafts_folder)
+            with self.db.session() as session:
+                refresh_draft_states(session, imap, box.name, drafts_folder, sent_folder)
 
     def fetch(self, imap: MailboxSession, box: Mailbox, folders: list[str]) -> tuple[list[Incoming], dict[str, list[int]]]:
         """New mail above each folder's checkpoint, plus the messages queued for a retry."""
