@@ -19,6 +19,8 @@ from assistant.config import Config, config_path, load_config
 from assistant.errors import AssistantError, NotFound
 
 log = logging.getLogger("assistant")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_stderr_level = logging.WARNING
 
 
 class Context:
@@ -33,6 +35,7 @@ class Context:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(config_path(self.config_file))
+            _log_to_file(self._config)
         return self._config
 
     @property
@@ -42,6 +45,24 @@ class Context:
 
             self._db = open_database(self.config.database_url)
         return self._db
+
+
+def _log_to_file(config: Config) -> None:
+    """Also log to ``[logging] file`` when the config names one."""
+    if config.log_file is None:
+        return
+    try:
+        handler = logging.FileHandler(config.log_file, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write the log file %s (%s); logging to stderr only", config.log_file, exc.strerror)
+        return
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    for other in logging.getLogger().handlers:
+        if other is not handler and other.level == logging.NOTSET:
+            other.setLevel(_stderr_level)
 
 
 def _parse_now(value: str | None, zone: str = "Asia/Seoul") -> datetime:
@@ -70,8 +91,10 @@ class AssistantGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_file: str | None, verbose: int) -> None:
     """납기 assistant: reads a sales rep's mail, keeps the order ledger and writes reply drafts."""
+    global _stderr_level
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _stderr_level = level
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
     ctx.obj = Context(config_file)
 
 
@@ -81,35 +104,33 @@ def cli(ctx: click.Context, config_file: str | None, verbose: int) -> None:
 @click.pass_obj
 def poll(obj: Context, now_text: str | None, quiet: bool) -> None:
     """Read new mail, update orders and write drafts into the Drafts folder."""
-    from filelock import FileLock, Timeout
-
+    from assistant.locks import run_lock
     from assistant.poller import Poller
 
     config = obj.config
     now = _parse_now(now_text, config.rep.timezone)
-    lock = FileLock(str(config.lock_file))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        click.echo(f"Another poll is running (lock {config.lock_file}); nothing to do.", err=True)
+    lock = run_lock(config)
+    if not lock.acquire():
+        click.echo(f"Another poll is running ({lock.description}); nothing to do.", err=True)
         return
     try:
         report = Poller(config, obj.db, now, replay=now_text is not None).run()
     finally:
         lock.release()
     if not quiet or report.errors:
-        for outcome in report.outcomes:
-            if outcome.status != "ok" or outcome.drafts:
-                log.info("%s uid %s %s: %s %s", outcome.folder, outcome.uid, outcome.message_id, outcome.status, outcome.reason)
         click.echo(
             f"{len(report.outcomes)} messages: {report.count('ok')} applied, {report.count('unmatched')} unmatched, "
-            f"{report.count('ignored')} ignored, {report.count('failed')} failed; "
-            f"{report.drafts_appended} drafts written" + (f"; {report.deferred} dated after --now left for later" if report.deferred else "")
+            f"{report.count('ignored')} ignored, {report.count('skipped')} skipped, {report.count('failed')} failed; "
+            f"{report.drafts_appended} drafts written"
+            + (f"; {report.deferred} dated after --now left for later" if report.deferred else "")
+            + (f"; {report.left_for_later} left for the next run (deadline)" if report.left_for_later else "")
+            + (f"; {report.reconnects} reconnects" if report.reconnects else "")
         )
     if report.errors:
         for error in report.errors:
             click.echo(f"Error: {error}", err=True)
-        sys.exit(3)
+        # 8 when a mailbox stopped on its OAuth2 token (every OAuthError says `assistant auth NAME`)
+        sys.exit(8 if any("`assistant auth " in error for error in report.errors) else report.exit_code or 3)
 
 
 @cli.command()
@@ -145,6 +166,54 @@ def drafts(obj: Context, as_json: bool) -> None:
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     print_table("Drafts", rows, ["day", "kind", "order", "to", "language", "state", "subject"])
+
+
+@cli.command()
+@click.option("--failed", is_flag=True, help="Only messages that failed (see `assistant retry`).")
+@click.option("--status", type=click.Choice(["ok", "unmatched", "ignored", "skipped", "failed", "retry"]))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def messages(obj: Context, failed: bool, status: str | None, as_json: bool) -> None:
+    """List the messages read: where, from whom, status and reason."""
+    from assistant.failures import message_rows
+    from assistant.views import print_table
+
+    with obj.db.session() as session:
+        rows = message_rows(session, "failed" if failed else status)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    print_table("Messages", rows, ["id", "folder", "uid", "sent_at", "sender", "subject", "status", "attempts", "reason"])
+
+
+@cli.command()
+@click.argument("messages", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every failed message.")
+@click.pass_obj
+def retry(obj: Context, messages: tuple[str, ...], everything: bool) -> None:
+    """Queue failed MESSAGES (row id or Message-ID, see `assistant messages --failed`) for the next poll."""
+    from assistant.failures import queue_retry
+
+    if bool(messages) == everything:
+        raise click.UsageError("name the failed messages to retry, or give --all")
+    with obj.db.session() as session:
+        queued = queue_retry(session, None if everything else list(messages))
+    click.echo(f"{queued} messages queued; the next poll reads them again")
+
+
+@cli.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Check the config, each mailbox and its folders, the database, the lock and SMTP; one line each."""
+    from assistant.check import run_checks
+
+    results = run_checks(obj.config_file)
+    for result in results:
+        click.echo(result.line())
+    failing = [r for r in results if not r.ok]
+    if failing:
+        sys.exit(failing[0].exit_code)
 
 
 @cli.command()
@@ -231,6 +300,64 @@ def preview(obj: Context, ref: str, kind: str, now_text: str | None) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def unmatched(obj: Context, as_json: bool) -> None:
+    """List order-related mail that matched no order; attach one with `assistant link`."""
+    from assistant.views import print_table, unmatched_rows
+
+    with obj.db.session() as session:
+        rows = unmatched_rows(session)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    print_table("Unmatched messages", rows, ["sent_at", "sender", "subject", "event", "order_refs", "message_id"])
+
+
+@cli.command()
+@click.argument("message_id")
+@click.argument("ref")
+@click.option("--now", "now_text", metavar="ISO-8601")
+@click.pass_obj
+def link(obj: Context, message_id: str, ref: str, now_text: str | None) -> None:
+    """Attach an unmatched message MESSAGE_ID to the order REF and apply what it says."""
+    from sqlalchemy import select
+
+    from assistant.ledger import Ledger
+    from assistant.models import Message
+    from assistant.views import find_order
+
+    now = _parse_now(now_text, obj.config.rep.timezone)
+    wanted = message_id if message_id.startswith("<") else f"<{message_id}>"
+    with obj.db.session() as session:
+        record = session.scalar(select(Message).where(Message.message_id == wanted).order_by(Message.id).limit(1))
+        if record is None:
+            raise NotFound(f"no message with Message-ID {wanted}; see `assistant unmatched`")
+        order = find_order(session, ref)
+        if order is None:
+            raise NotFound(f"no order with reference {ref!r}; see `assistant orders`")
+        events = Ledger(session, obj.config).link(record, order, now)
+        reference = order.reference
+    changed = [e.field for e in events if e.field]
+    click.echo(f"linked {wanted} to {reference}" + (f"; changed {', '.join(changed)}" if changed else ""))
+
+
+@cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--now", "now_text", metavar="ISO-8601")
+@click.pass_obj
+def import_(obj: Context, csv_file: Path, now_text: str | None) -> None:
+    """Load orders from CSV_FILE (see README: "Importing orders"); all rows or none."""
+    from assistant.importer import import_orders
+
+    now = _parse_now(now_text, obj.config.rep.timezone)
+    with obj.db.session() as session:
+        created, updated = import_orders(session, obj.config, csv_file, now)
+    click.echo(f"{created} orders created, {updated} updated from {csv_file.name}")
+
+
+@cli.command()
 @click.option("--now", "now_text", metavar="ISO-8601", help="Run as of this time (replay).")
 @click.option("--dry-run", is_flag=True, help="Write the message to stdout; send and record nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing unless something failed (for cron).")
@@ -266,6 +393,18 @@ def summary(obj: Context, now_text: str | None, dry_run: bool, quiet: bool) -> N
         click.echo(f"summary {outcome.iso_week} was already sent at {outcome.sent_at.isoformat()}; nothing to do")
     else:
         click.echo(f"summary {outcome.iso_week} is due from {outcome.due_at.isoformat()}; nothing to do")
+
+
+@cli.command()
+@click.argument("mailbox")
+@click.option("--no-browser", is_flag=True, help="Only print the address to open (Google).")
+@click.pass_obj
+def auth(obj: Context, mailbox: str, no_browser: bool) -> None:
+    """Sign MAILBOX in with OAuth2 (device code for Microsoft, browser for Google) and store its refresh token."""
+    from assistant.oauth import sign_in
+
+    stored = sign_in(obj.config.mailbox(mailbox), lambda text: click.echo(text, err=True), open_browser=not no_browser)
+    click.echo(f"{mailbox}: signed in; refresh token stored in {stored} (mode 0600)" if stored else f"{mailbox}: token_command works; nothing to store")
 
 
 @cli.group()
