@@ -54,6 +54,12 @@ _KO_NATIVE = {
     "일곱": 7, "여덟": 8, "아홉": 9, "열": 10,
 }
 _KO_SINO_DIGITS = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9}
+# Native Korean day counts: "사흘 뒤", "이틀 지연", "보름 정도 늦어질", "사나흘" (3-4: the upper bound).
+_KO_NATIVE_DAYS = {
+    "하루이틀": 2, "하루": 1, "이틀": 2, "사나흘": 4, "사흘": 3, "나흘": 4, "닷새": 5, "엿새": 6,
+    "이레": 7, "여드레": 8, "아흐레": 9, "열흘": 10, "보름": 15,
+}
+_KO_NATIVE_DAYS_RE = "|".join(sorted(_KO_NATIVE_DAYS, key=len, reverse=True))
 _KO_ORDINALS = {
     "첫": 1, "첫째": 1, "첫번째": 1, "둘째": 2, "두번째": 2, "셋째": 3, "세번째": 3,
     "넷째": 4, "네번째": 4, "다섯째": 5, "다섯번째": 5, "마지막": -1,
@@ -256,8 +262,13 @@ def _day(d: date | None) -> _Hit | None:
     return (d, d, "day") if d else None
 
 
+# A named week in delivery mail is its working week: "next week", "week 51",
+# "12월 셋째 주", "이번 주까지" run Monday to Friday (the last business day).
+_WORK_WEEK_LAST = 4
+
+
 def _week(monday: date) -> _Hit:
-    return (monday, monday + timedelta(days=6), "week")
+    return (monday, monday + timedelta(days=_WORK_WEEK_LAST), "week")
 
 
 def _month(year: int, month: int) -> _Hit:
@@ -277,8 +288,8 @@ def _part_of_month(year: int, month: int, part: str) -> _Hit:
 
 
 def _part_of_week(monday: date, part: str) -> _Hit:
-    """early/mid/late of a week: Mon-Wed, Wed-Thu, Fri-Sun; weekend Sat-Sun."""
-    offsets = {"early": (0, 2), "mid": (2, 3), "late": (4, 6), "weekend": (5, 6)}[part]
+    """early/mid/late of a (working) week: Mon-Wed, Wed-Thu, Fri; weekend Sat-Sun."""
+    offsets = {"early": (0, 2), "mid": (2, 3), "late": (4, 4), "weekend": (5, 6)}[part]
     return (monday + timedelta(days=offsets[0]), monday + timedelta(days=offsets[1]), "day")
 
 
@@ -548,8 +559,6 @@ def _h_en_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
         shift = 0
     monday = _week_start(ctx.today) + timedelta(weeks=shift)
     part = "late" if g["eow"] else _mod_part(g["mod"])
-    if part == "late" and ("end" in text or "eow" in text):
-        return (monday + timedelta(days=4), monday + timedelta(days=6), "day")
     return _part_of_week(monday, part) if part else _week(monday)
 
 
@@ -572,7 +581,35 @@ def _h_en_year(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """Q3, Q1 2027, first quarter of 2027, H2, in 2027, this/next year, end of the year, EOY."""
     g = m.groupdict()
     explicit = g["y"] or g["yy"] or g["yin"] or g["ym"]
-    year = _expand_year(explicit) if explicit else ctx.today.year + _shift(_EN_SHIFT, g["rel"])
+    rel = g["rel"]
+    if not (explicit or rel):
+        # a year written next to it: "2016 Q3", "q1-2019", "the third quarter this year"
+        near = (_YEAR_BEFORE_RE.search(ctx.text, max(0, m.start() - 8), m.start())
+                or _YEAR_AFTER_RE.match(ctx.text, m.end()))
+        if near is None:
+            return _upcoming_part(lambda year: _h_en_year_of(g, year), ctx.today)
+        explicit, rel = near.group("y"), near.group("rel")
+    year = _expand_year(explicit) if explicit else ctx.today.year + _shift(_EN_SHIFT, rel)
+    return _h_en_year_of(g, year)
+
+
+_YEAR_BEFORE_RE = re.compile(rf"(?<!\d)(?P<y>{_YEAR4})[\s'-]*$(?P<rel>)")
+_YEAR_AFTER_RE = re.compile(rf"[\s,-]*(?:of\s+)?(?:(?P<y>{_YEAR4})(?!\d)|(?P<rel>this|next|last)\s+year\b)",
+                            re.IGNORECASE)
+
+
+def _upcoming_part(hit_of: Callable[[int], _Hit | None], today: date) -> _Hit | None:
+    """A year part written without a year ("Q1", "H1", "연초", "3분기", "연말"): this
+    year's, unless it ended more than ``RECENT_PAST_DAYS`` ago, then next year's.
+    "연말"/"end of the year" is therefore always this December (in January the
+    coming one)."""
+    hit = hit_of(today.year)
+    if hit is not None and hit[1] < today - timedelta(days=RECENT_PAST_DAYS):
+        return hit_of(today.year + 1)
+    return hit
+
+
+def _h_en_year_of(g: dict, year: int) -> _Hit | None:
     quarter = g["q"] or g["qq"]
     if quarter:
         q = int(quarter[0]) if quarter[0].isdigit() else _number(quarter)
@@ -717,8 +754,6 @@ def _h_ko_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
     monday = _week_start(ctx.today) + timedelta(weeks=_shift(_KO_WEEK_SHIFT, m.group("rel")))
     mod = m.group("mod")
     part = _mod_part(mod) if mod and mod.strip() not in ("중", "중에", "중으로", "내", "내로", "안") else None
-    if part == "late" and mod.strip() == "말":
-        return (monday + timedelta(days=4), monday + timedelta(days=6), "day")
     return _part_of_week(monday, part) if part else _week(monday)
 
 
@@ -744,7 +779,11 @@ def _h_ko_year(m: re.Match, ctx: _Ctx) -> _Hit | None:
     elif g["yrel"]:
         year = ctx.today.year + _shift(_KO_YEAR_SHIFT, g["yrel"])
     else:
-        year = ctx.today.year
+        return _upcoming_part(lambda year: _h_ko_year_of(g, year), ctx.today)
+    return _h_ko_year_of(g, year)
+
+
+def _h_ko_year_of(g: dict, year: int) -> _Hit | None:
     if g["q"] or g["q2"]:
         q = _number(g["q"] or g["q2"])
         return _quarter(year, q) if q and 1 <= q <= 4 else None
@@ -799,7 +838,7 @@ def _period_window(today: date, n: int, unit: str, how: str) -> _Hit:
         monday = _week_start(today)
         if how == "last":
             return (monday - timedelta(weeks=n), monday - timedelta(days=1), "week")
-        return (monday + timedelta(weeks=1), monday + timedelta(weeks=n + 1, days=-1), "week")
+        return (monday + timedelta(weeks=1), monday + timedelta(weeks=n, days=_WORK_WEEK_LAST), "week")
     if unit in ("month", "year"):
         months = n * (12 if unit == "year" else 1)
         if how == "last":
@@ -850,23 +889,30 @@ _KO_UNITS = {"일": "day", "영업일": "day", "주": "week", "주일": "week", 
 def _h_ko_duration(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """2주, 2주간, 2주 후, 3일 뒤, 2주 이내, 영업일 기준 3일, 3영업일, 한 달, 1주일 정도 늦어질."""
     g = m.groupdict()
-    token = g["n"]
-    n = _number(token)
-    if g["n2"]:
-        n = _number(g["n2"])
-    if not n:
-        return None
-    unit_word = g["unit"]
     post = (g["post"] or g["cue"] or "").strip()
     pre = (g["pre"] or "").replace(" ", "")
-    business = unit_word == "영업일" or "영업일" in pre
-    sino = not token.isdigit() and token not in _KO_NATIVE
-    if unit_word == "일" and not (post or business):
-        return None  # a bare "16일" is a day of month
-    if sino and not post and unit_word not in ("주일",) and not pre.startswith(("지난", "다음")):
-        return None  # "이주", "사주", "오일" are words, not durations, without a cue
-    if token in _KO_NATIVE and unit_word == "일":
-        return None
+    if g["nd"]:
+        # 사흘, 보름: always a length ("하루" alone is too common: "하루 빨리", "하루 종일")
+        n, unit_word = _KO_NATIVE_DAYS[g["nd"]], "일"
+        if g["nd"] == "하루" and not post:
+            return None
+        business = "영업일" in pre
+    else:
+        token = g["n"]
+        n = _number(token)
+        if g["n2"]:
+            n = _number(g["n2"])
+        if not n:
+            return None
+        unit_word = g["unit"]
+        business = unit_word == "영업일" or "영업일" in pre
+        sino = not token.isdigit() and token not in _KO_NATIVE
+        if unit_word == "일" and not (post or business):
+            return None  # a bare "16일" is a day of month
+        if sino and not post and unit_word not in ("주일",) and not pre.startswith(("지난", "다음")):
+            return None  # "이주", "사주", "오일" are words, not durations, without a cue
+        if token in _KO_NATIVE and unit_word == "일":
+            return None
     unit = _KO_UNITS[unit_word]
     cue = post.replace(" ", "")
     for hedge in ("정도", "가량", "쯤", "여", "내외"):
@@ -1191,7 +1237,9 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      r"(?:\s+(?P<post>from\s+now|from\s+today|later|hence|ago|back|earlier|out|after))?\b", _h_en_duration),
     ("ko_duration", r"(?<![가-힣\d.,])(?P<pre>(?:영업일\s*기준(?:으로)?\s*|영업일로\s*|지난\s*|다음\s*|향후\s*"
      r"|앞으로\s*|지금으로부터\s*|오늘로부터\s*|오늘부터\s*|약\s*|대략\s*|최소\s*|최대\s*)*)"
-     rf"(?P<n>{_KO_NUM})(?:\s*(?:~|-|–)\s*(?P<n2>\d{{1,3}}))?\s*(?P<unit>영업일|주일|주(?!차|년|말)|개월|달|년|일)"
+     rf"(?:(?P<n>{_KO_NUM})(?:\s*(?:~|-|–)\s*(?P<n2>\d{{1,3}}))?\s*(?P<unit>영업일|주일|주(?!차|년|말)|개월|달|년|일)"
+     rf"|(?P<nd>{_KO_NATIVE_DAYS_RE})(?!달|날|밤|\s*반)"  # 보름달; "이틀 반" (2.5) is not read
+     r")"
      r"(?:(?P<post>\s*(?:정도|가량|쯤|여|내외)?\s*(?:후에?|뒤에?|이후|만에|전(?!까지)|이전(?!까지)|이내로?|이내에"
      r"|내에?|내로|안에|안으로|간|동안))|(?=(?P<cue>\s*(?:정도|가량|쯤|내외)?\s*(?:소요|걸|지연|연기|늦|밀|딜레이|씩"
      r"|정도|가량|쯤|내외))))?", _h_ko_duration),
@@ -1412,6 +1460,7 @@ _ANCHOR_SPEC: tuple[tuple[tuple[str, ...], str, int, Callable | None], ...] = (
            "approximately approx roughly up to at least another additional extra the next last past over or",
            numbers=True, need=f"# {_EN_NUM_WORDS}")),
     (("일", "주", "개월", "달", "년", "영업일"), "ko_duration", 32, _ck_ko_number_before),
+    (tuple(_KO_NATIVE_DAYS), "ko_duration", 32, None),
     (_HOLIDAY_TOKENS_EN, "holiday", 12, _back("next last this previous the 4th fourth st saint")),
     (_HOLIDAY_TOKENS_KO, "holiday", 12, None),
 )
@@ -1557,10 +1606,21 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 # Deadline markers around a match: English before it, Korean after it.
+# "before X" / "prior to X" / "X 전에" / "X 이전까지" end the day before X (group ``excl``);
+# "by X" / "X까지" end on X.  "not before X" is the earliest day, not a deadline.
 _EN_DEADLINE_BEFORE = re.compile(
-    r"\b(?:by|no\s+later\s+than|not\s+later\s+than|until|till|before|due(?:\s+(?:on|by))?|deadline(?:\s+is)?:?)"
+    r"\b(?:by|no\s+later\s+than|not\s+later\s+than|until|till|(?P<excl>(?<!not\s)before|prior\s+to)"
+    r"|due(?:\s+(?:on|by))?|deadline(?:\s+is)?:?)"
     r"\s+(?:the\s+)?$", re.IGNORECASE)
-_KO_DEADLINE_AFTER = re.compile(r"\s?(?:전까지|이전까지|까지|이내로|이내|내로|안으로|중으로)")
+# After a bare "X 전" (not "전에"/"전까지") only an action counts: "크리스마스 전 납품",
+# not "16일 전 수량 출고" ("the whole quantity").
+_KO_BEFORE_ACTS = r"(?:납품|입고|출고|배송|배달|도착|발송|선적|출하|완료|회신|확정|처리|마감|설치|결제)"
+_KO_DEADLINE_AFTER = re.compile(
+    rf"\s?(?:(?P<excl>(?:이전(?:까지|에|으로)?|전(?:까지|에|으로)|전(?!\s*[가-힣])|전(?=\s+{_KO_BEFORE_ACTS}))(?=$|[^가-힣]|[는도만은]))"
+    r"|까지|이내로|이내|내로|안으로|중으로)")
+# "before the end of the month", "월말 전에": the boundary is the period's own end.
+_END_FORM = re.compile(r"\bend\s+of\b|\beo[dwmyb]\b|\b(?:year|month)[\s-]end\b|(?<!주)말(?:경)?$",
+                       re.IGNORECASE)
 # Two dates joined as a range.
 _RANGE_JOIN = re.compile(r"\s*(?:-|–|~|〜|to|through|thru|until|till|부터|에서)\s*(?:the\s+)?$", re.IGNORECASE)
 _RANGE_TAIL = re.compile(r"\s*(?:까지|사이)")
@@ -1648,13 +1708,19 @@ def _join_ranges(text: str, cands: list[_Cand]) -> list[_Cand]:
 
 
 def _mark_deadlines(text: str, cands: list[_Cand]) -> None:
-    """Widen a point to "by X" / "X까지" and mark it a deadline."""
+    """Widen a point to "by X" / "X까지" and mark it a deadline.  "before X" / "X 전에"
+    ends the day before X (before a period: the day before it starts; before "the end
+    of" a period: on its last day)."""
     prev_end = 0
     for cand in cands:
         if cand.kind == "point" and cand.rule != "range":
             window_start = max(prev_end, cand.start - 24)
             before = _EN_DEADLINE_BEFORE.search(text, window_start, cand.start)
             after = _KO_DEADLINE_AFTER.match(text, cand.end)
+            exclusive = bool(before and before.group("excl")) or bool(after and after.group("excl"))
+            if exclusive and cand.days is None and not _END_FORM.search(text, cand.start, cand.end):
+                cand.last = cand.value - timedelta(days=1)
+                cand.value, cand.grain = cand.last, "day"
             if before:
                 cand.start, cand.kind = before.start(), "deadline"
             if after:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from itertools import islice
 from typing import Iterable, Iterator
 
@@ -54,7 +54,6 @@ _AUTO_REPLY = re.compile(
 _OLD_DATE = re.compile(r"\b(?:previous|original(?:ly)?|old|initial|prior)\b|기존|원래|당초|변경\s*전|이전", re.IGNORECASE)
 _CHANGE_RANGE = re.compile(r"에서|\bfrom\b", re.IGNORECASE)
 _CHANGE_VERB = re.compile(r"변경|조정|바뀌|바뀜|\b(?:move[sd]?|moving|changed?|shift(?:s|ed)?|revised|updated)\b", re.IGNORECASE)
-_WEEK_WORD = re.compile(r"week|주", re.IGNORECASE)
 _SCORES = {"delay": 3, "confirmed": 3, "eta": 2, "shipped": 1, "delivered": 1}
 _DATED_EVENTS = {"delay", "confirmed", "eta"}
 # Events under which a message communicates an expected delivery date.
@@ -108,13 +107,8 @@ def _delivery_date(d: DateMention, sentence: str, today: date | None) -> bool:
 
 
 def _last_day(d: DateMention) -> date:
-    """The last day ``d`` means; a week ("week 51", "end of next week") ends on its
-    Friday, the last business day."""
-    last = d.last
-    if last.weekday() >= 5 and d.value < last and (d.grain == "week" or _WEEK_WORD.search(d.text)):
-        friday = last - timedelta(days=last.weekday() - 4)
-        return max(friday, d.value)
-    return last
+    """The last day ``d`` means (parsers.dates already ends a week on its Friday)."""
+    return d.last
 
 
 def _single_days(mentions: list[DateMention]) -> list[DateMention]:

@@ -257,3 +257,88 @@ def test_many_holiday_years_stay_cheap():
 def test_empty_and_no_dates():
     assert find_dates("", NOW) == []
     assert resolve("감사합니다", NOW) is None
+
+
+# --- "before" deadlines, native day counts, working weeks, year parts ------------------
+
+@pytest.mark.parametrize("text, expected_text, last", [
+    ("크리스마스 전에는 들어올 것 같아요", "크리스마스 전에", date(2026, 12, 24)),
+    ("need them before Christmas.", "before Christmas", date(2026, 12, 24)),
+    ("성탄절 전까지 납품 부탁드립니다", "성탄절 전까지", date(2026, 12, 24)),
+    ("before Friday", "before Friday", date(2026, 12, 10)),
+    ("금요일 전에 회신 주세요", "금요일 전에", date(2026, 12, 10)),
+    ("prior to Dec 16", "prior to Dec 16", date(2026, 12, 15)),
+    ("12/16 이전 출고분", "12/16 이전", date(2026, 12, 15)),
+    ("크리스마스 전 납품 가능할까요", "크리스마스 전", date(2026, 12, 24)),
+    ("16일 전까지", "16일 전까지", date(2026, 12, 15)),
+    # before a period: the day before it starts
+    ("before next week", "before next week", date(2026, 12, 6)),
+    ("다음 주 전에", "다음 주 전에", date(2026, 12, 6)),
+    # before "the end of" a period: its end is the boundary
+    ("before the end of the month", "before the end of the month", date(2026, 12, 31)),
+    ("월말 전에", "월말 전에", date(2026, 12, 31)),
+    # by / 까지 stay inclusive
+    ("by Christmas", "by Christmas", date(2026, 12, 25)),
+    ("크리스마스까지", "크리스마스까지", date(2026, 12, 25)),
+    ("금요일까지", "금요일까지", date(2026, 12, 11)),
+])
+def test_before_ends_the_day_before(text, expected_text, last):
+    m = one(text)
+    assert (m.text, m.last, m.kind) == (expected_text, last, "deadline")
+    assert m.value <= m.last
+
+
+@pytest.mark.parametrize("text", [
+    "금요일 전화 드리겠습니다", "금요일 전달 예정입니다", "12월 16일 전 수량 출고", "not before Friday",
+])
+def test_before_look_alikes_are_not_exclusive_deadlines(text):
+    m = find_dates(text, NOW)[0]
+    assert m.kind == "point" and m.value == m.last
+
+
+@pytest.mark.parametrize("text, kind, days", [
+    ("사흘 뒤 입고", "point", 3), ("이틀 지연", "duration", 2), ("보름 정도 늦어질 것 같습니다", "duration", 15),
+    ("나흘 소요", "duration", 4), ("닷새 후", "point", 5), ("열흘 이내", "deadline", 10),
+    ("이틀간", "duration", 2), ("하루 지연", "duration", 1), ("사흘 정도 늦어진다고 하네요", "duration", 3),
+])
+def test_native_korean_day_counts(text, kind, days):
+    m = one(text, "ko")
+    assert (m.kind, m.days, m.value) == (kind, days, NOW.date() + timedelta(days=days))
+
+
+@pytest.mark.parametrize("text", ["하루 빨리 부탁드립니다", "보름달", "하루 종일"])
+def test_native_day_words_that_are_not_lengths(text):
+    assert find_dates(text, NOW) == []
+
+
+@pytest.mark.parametrize("text, value, last", [
+    ("week 51", date(2026, 12, 14), date(2026, 12, 18)),
+    ("51주차", date(2026, 12, 14), date(2026, 12, 18)),
+    ("W51", date(2026, 12, 14), date(2026, 12, 18)),
+    ("next week", date(2026, 12, 7), date(2026, 12, 11)),
+    ("이번 주까지", date(2026, 11, 30), date(2026, 12, 4)),
+    ("12월 셋째 주", date(2026, 12, 21), date(2026, 12, 25)),  # first full week: 12-07
+    ("end of next week", date(2026, 12, 11), date(2026, 12, 11)),
+    ("다음 주 말", date(2026, 12, 11), date(2026, 12, 11)),
+    ("EOW", date(2026, 12, 4), date(2026, 12, 4)),
+    ("다음 주말", date(2026, 12, 12), date(2026, 12, 13)),  # the weekend itself stays Sat-Sun
+])
+def test_weeks_are_working_weeks(text, value, last):
+    m = resolve(text, NOW)
+    assert (m.value, m.last) == (value, last)
+
+
+def test_year_parts_without_a_year_are_upcoming():
+    january = datetime(2027, 1, 8, 9, 0, tzinfo=KST)
+    for text in ("연말", "end of the year", "EOY"):
+        m = resolve(text, january)
+        assert (m.value, m.last) == (date(2027, 12, 1), date(2027, 12, 31)), text
+    # Long past parts move to next year, recent or current ones stay.
+    assert resolve("연초", NOW).value == date(2027, 1, 1)
+    assert resolve("Q1", NOW).value == date(2027, 1, 1)
+    assert resolve("3분기", NOW).value == date(2027, 7, 1)
+    assert resolve("Q4", NOW).value == date(2026, 10, 1)
+    assert resolve("연말", NOW).value == date(2026, 12, 1)
+    # A year written next to it wins.
+    assert resolve("2026 Q1", NOW).value == date(2026, 1, 1)
+    assert resolve("q1-2026", NOW).value == date(2026, 1, 1)
