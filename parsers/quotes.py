@@ -92,12 +92,16 @@ def split_reply(text: str) -> tuple[str, str, str]:
     ``>``-quoted block. Text written between quoted blocks (inline or bottom
     replies) stays in ``new_text``. The signature starts at a ``--`` line, a
     mobile sign-off ("Sent from my iPhone", "iPhone에서 보냄") or a line of
-    underscores, when only a few lines follow it. All three are stripped of
-    surrounding blank space.
+    underscores, when only a few lines follow it; else at a business signature
+    block closing the text (a name line, then title, company, address and at
+    least one phone/fax/e-mail/web/address line; see ``_trailing_signature``).
+    All three are stripped of surrounding blank space.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     new_lines, quoted_lines = _separate_quotes(lines)
     sig_start = _signature_start(new_lines)
+    if sig_start is None:
+        sig_start = _trailing_signature(new_lines)
     signature = new_lines[sig_start:] if sig_start is not None else []
     body = new_lines[:sig_start] if sig_start is not None else new_lines
     return _join(body), _join(quoted_lines), _join(signature)
@@ -301,3 +305,129 @@ def _starts_signature(line: str, stripped: str) -> bool:
         0 < len(stripped) <= _MAX_SEPARATOR_CHARS
         and _MOBILE_SIGNATURE.fullmatch(stripped) is not None
     )
+
+
+# --- business signature blocks ---------------------------------------------------
+# "박정훈 팀장 / 미래금융 IT인프라팀 / 서울 영등포구 여의대로 24, 12층 / T. 02-3770-1200",
+# "Dana Whitfield / IT Director, Globex Korea / +82-2-6250-7000".
+
+_MAX_BLOCK_LINES = 8
+_MAX_BLOCK_LINE_CHARS = 90
+_MAX_BLOCK_LINE_WORDS = 10
+_KO_TITLES = (
+    "팀장|과장|차장|부장|대리|사원|주임|책임|선임|수석|이사|상무|전무|사장|대표이사|대표|매니저|실장|소장|"
+    "본부장|센터장|지점장|프로|연구원|위원|계장|주무관|PM|AM"
+)
+_KO_NAME = re.compile(rf"[가-힣]{{2,4}}(?:\s*(?:{_KO_TITLES}))?(?:\s*(?:{_KO_TITLES}))?")
+_EN_NAME = re.compile(r"(?:[A-Z][a-z'’.-]+|[A-Z]\.)(?:\s+(?:[A-Z][A-Za-z'’.-]*|\([^()]{1,20}\))){0,3}")
+_NAME_SPLIT = re.compile(r"\s*(?:[|/·,]|\s{2,}|\t)\s*")
+_SIGN_OFF = re.compile(
+    r"(?:(?:many\s+|best\s+)?thanks(?:\s+(?:and|&)\s+(?:best\s+)?regards)?|thank\s+you|thx|cheers|"
+    r"(?:best|kind|warm|warmest)(?:\s+(?:regards|wishes))?|regards|sincerely(?:\s+yours)?|yours(?:\s+truly)?|br|"
+    r"감사합니다|고맙습니다|수고하세요|수고하십시오|잘\s*부탁드립니다|[가-힣\s]{2,12}(?:드림|올림))"
+    r"[\s,.!~^]*",
+    re.I,
+)
+# A phone number: international ("+82-2-6250-7000", "+65 6123 4567") or domestic with
+# a leading 0 ("02-3770-1200", "010-1234-5678", "(02) 555-1234"); separators required,
+# so order numbers and dates are not phones.
+_PHONE = re.compile(
+    r"(?<![\w-])(?:\+\d{1,3}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]\d{3,4}){1,2}"
+    r"|\(?0\d{1,2}\)?[\s.-]?\d{3,4}[\s.-]\d{4})(?![\w-])"
+)
+_CONTACT_LABEL = re.compile(
+    r"(?:^|[|/·,]\s*)(?:t|m|f|p|e|hp|h\.p|tel|phone|mobile|mob|cell|fax|direct|office|email|e-mail|web|"
+    r"내선|전화|휴대폰|핸드폰|팩스|직통|이메일|주소)\s*[.:)]?\s*[+(\d]",
+    re.I,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\bwww\.|https?://|\b[\w-]+\.(?:com|net|org|co\.kr|kr|io)\b", re.I)
+_KO_ADDRESS = re.compile(r"[가-힣]+(?:구|군|시)\s+[가-힣\d]+(?:로|길|동)\s*\d+")
+_SIGNATURE_RULE = re.compile(r"[-_=—–~*]{2,}")
+_BULLET = re.compile(r"[-*•·■□▶▷◆◇※>]\s|\d{1,2}[.)]\s")
+# A sentence, not a signature line: Korean verb endings, or a question/exclamation.
+_KO_SENTENCE_END = re.compile(r"(?:다|요|까|죠|네|세요|음|함|됨|니다)[\s.!?~^)]*$")
+_EN_SENTENCE = re.compile(r"[a-z][\w,']*(?:\s+\S+){3,}[.!?]$")
+_ABBREVIATION_END = re.compile(r"\b(?:ltd|inc|co|corp|llc|gmbh|pte|pty|plc|jr|sr)\.$", re.I)
+
+
+def _is_contact(line: str) -> bool:
+    return bool(
+        _PHONE.search(line) or _CONTACT_LABEL.search(line) or _EMAIL.search(line)
+        or _URL.search(line) or _KO_ADDRESS.search(line)
+    )
+
+
+def _is_sign_off(line: str) -> bool:
+    return _SIGN_OFF.fullmatch(line) is not None
+
+
+def _is_signature_line(line: str) -> bool:
+    """A line a signature block may hold: short, no bullet, not a sentence."""
+    if len(line) > _MAX_BLOCK_LINE_CHARS or len(line.split()) > _MAX_BLOCK_LINE_WORDS:
+        return False
+    if _BULLET.match(line) or line.endswith(("?", "!", "？", ":", "：")):
+        return False
+    if _KO_SENTENCE_END.search(line) and not _is_sign_off(line):
+        return False
+    if line.endswith(".") and not _ABBREVIATION_END.search(line) and (
+        _HANGUL.search(line[-3:]) or _EN_SENTENCE.search(line)
+    ):
+        return False
+    return True
+
+
+def _is_name_line(line: str) -> bool:
+    """"박정훈 팀장", "이성호 | Partner Sales PM", "Dana Whitfield", "Minsu Kim | Sales Manager"."""
+    if _is_sign_off(line):
+        return False
+    first = _NAME_SPLIT.split(line, maxsplit=1)[0]
+    return bool(_KO_NAME.fullmatch(first) or _EN_NAME.fullmatch(first))
+
+
+def _trailing_signature(lines: list[str]) -> int | None:
+    """Start of a business signature block closing ``lines``, or None.
+
+    The block is the run of signature-like lines at the very end (no blank line
+    inside, at most ``_MAX_BLOCK_LINES``), starting at a name line (or right after a
+    sign-off such as "감사합니다." / "김민수 드림" / "Thanks,", which stays in the new
+    text), and holding at least one contact line (phone, fax, e-mail, web address,
+    street address).  Some text must come before it.  A last paragraph that is a
+    sentence ("급하면 010-1234-5678로 전화 주세요.") is never taken.
+    """
+    end = len(lines) - 1
+    while end >= 0 and not lines[end].strip():
+        end -= 1
+    if end < 0:
+        return None
+    run = end
+    while run >= 0 and end - run < _MAX_BLOCK_LINES:
+        line = lines[run].strip()
+        if not line or not _is_signature_line(line):
+            break
+        run -= 1
+    run += 1
+    if run > end:
+        return None
+    if run > 0 and lines[run - 1].rstrip().endswith((":", "：")):
+        return None  # "담당자 연락처:" / "Contact:" introduces the lines as content
+    start = None
+    before = run - 1
+    while before >= 0 and run - before <= 2 and not lines[before].strip():
+        before -= 1
+    after_sign_off = before >= 0 and _is_sign_off(lines[before].strip())
+    for i in range(run, end + 1):
+        line = lines[i].strip()
+        if _is_sign_off(line):
+            after_sign_off, start = True, None
+            continue
+        if start is None and (after_sign_off or _is_name_line(line)):
+            start = i
+            after_sign_off = False
+    if start is None or not any(_is_contact(lines[i].strip()) for i in range(start, end + 1)):
+        return None
+    if start > run and _SIGNATURE_RULE.fullmatch(lines[start - 1].strip()):
+        start -= 1  # a rule line ("—————", "-----") opening the block goes with it
+    if not any(line.strip() for line in lines[:start]):
+        return None
+    return start

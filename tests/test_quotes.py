@@ -216,7 +216,6 @@ FALSE_POSITIVES = [
     (CRISP, "email_tricky_7_multiple_dashes.txt"),
     (CRISP, "email_tricky_8_sent_from_in_content.txt"),
     (CRISP, "email_tricky_13_timestamp_variations.txt"),
-    (CRISP, "email_tricky_16_unicode_signatures.txt"),
     (CRISP, "email_not_a_signature.txt"),
     (CRISP, "email_not_a_signature_2.txt"),
     (CRISP, "email_sent_from_my_not_signature.txt"),
@@ -383,3 +382,107 @@ def test_empty_text() -> None:
 )
 def test_detect_language(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+# --- business signature blocks ------------------------------------------------------
+
+STORY = Path(__file__).parent / "data" / "story"
+
+
+@needs_corpus
+def test_em_dash_is_not_a_delimiter_but_the_contact_block_is_a_signature() -> None:
+    new_text, quoted, signature = split_file(CRISP / "email_tricky_16_unicode_signatures.txt")
+    assert new_text == "Thanks for the update!\n\nCheers 🎉\nSarah"
+    assert signature.startswith("—————\nSarah Johnson\nProduct Manager") and signature.endswith("+1 555-0123")
+    assert quoted == ""
+
+
+@pytest.mark.parametrize(
+    "body,signature",
+    [
+        (
+            "구축 업체 일정이 잡혀 있어서 11월 27일까지 납품 부탁드립니다.",
+            "박정훈 팀장\n미래금융 IT인프라팀\n서울 영등포구 여의대로 24, 12층\nT. 02-3770-1200",
+        ),
+        (
+            "가능한 납기 회신 부탁드립니다.\n\n감사합니다.",
+            "김민수 과장\n한빛아이티 | 영업1팀\nM. 010-2345-6789 | T. 02-555-1234 | F. 02-555-1235\n"
+            "서울시 강남구 테헤란로 123, 8층 (06236)",
+        ),
+        ("팀장님께서 오전 중으로 공유 부탁하셨습니다.", "이수진 대리 | 미래금융 IT인프라팀 | 02-3770-1234"),
+        ("SO 7712345로 생성됐고요, 입고 예정일은 12/4(금)입니다.", "이성호 | Partner Sales PM\nLenovo Korea ISG\nM. 010-8765-4321"),
+        ("변동 시 별도 안내드리겠습니다.\n\n김민수 드림", "한빛아이티 | 영업1팀\nminsu.kim@hanbit.co.kr"),
+        ("자세한 건 직접 전화 달라고 하셨습니다.", "이지은 대리 | 한빛아이티 영업지원팀 | 내선 204"),
+        (
+            "We need them by Friday Jan 8.\n\nThanks,\nDana",
+            "Dana Whitfield\nIT Director, Globex Korea\n+82-2-6250-7000",
+        ),
+        (
+            "Could you let me know the ETA?\nBest regards,",
+            "Minsu Kim | Sales Manager\nHanbit IT Co., Ltd.\nM +82-10-2345-6789 | T +82-2-555-1234",
+        ),
+        (
+            "Delivery is confirmed for Thursday.\n\nRachel",
+            "Rachel Morgan\nOrder Management Specialist | Dell Technologies\nwww.dell.com | rachel.morgan@dell.com",
+        ),
+    ],
+    ids=["ko-address-phone", "ko-after-thanks", "ko-one-line", "ko-pipe-name", "ko-드림-email", "ko-extension",
+         "en-after-sign-off", "en-no-blank-line", "en-web-email"],
+)
+def test_business_signature_block_is_split_off(body: str, signature: str) -> None:
+    assert split_reply(f"{body}\n\n{signature}\n") == (body, "", signature)
+
+
+def test_signature_without_blank_line_after_sign_off() -> None:
+    text = "Please confirm the ETA.\nBest regards,\nMinsu Kim | Sales Manager\nHanbit IT Co., Ltd.\nT +82-2-555-1234"
+    assert split_reply(text) == (
+        "Please confirm the ETA.\nBest regards,",
+        "",
+        "Minsu Kim | Sales Manager\nHanbit IT Co., Ltd.\nT +82-2-555-1234",
+    )
+
+
+def test_signature_above_the_quoted_history() -> None:
+    text = ("12월 9일(수) 입고 확정입니다.\n\n최윤아 차장 / Dell Technologies Korea\nInside Sales | 02-2194-6000\n\n"
+            "2026년 12월 1일 (화) 오전 9:12, 김민수 <minsu@hanbit.co.kr>님이 작성:\n> 납기 확인 부탁드립니다.")
+    new_text, quoted, signature = split_reply(text)
+    assert new_text == "12월 9일(수) 입고 확정입니다."
+    assert signature == "최윤아 차장 / Dell Technologies Korea\nInside Sales | 02-2194-6000"
+    assert quoted.endswith("> 납기 확인 부탁드립니다.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "납기 확인 부탁드립니다.\n\n급하면 010-1234-5678로 전화 주세요.",
+        "납기 확인 부탁드립니다.\n급하면 010-1234-5678로 연락 바랍니다",
+        "If it is urgent, call me at 010-1234-5678 or write to minsu@hanbit.co.kr.",
+        "발주서 송부드립니다.\n\n- 발주번호: PO-2026-0412\n- 납품 장소: 서울 영등포구 여의대로 24, 12층 전산실",
+        "도착 예정: 내일 오전\n\n문의: 물류팀 02-3456-7800",
+        "송장번호: 6543-2198-7701\n도착 예정: 12/16 오전",
+        "11월 20일까지 납품 가능한 조건으로 부탁드립니다.\n감사합니다.\n\n엄지현 사원 / 케이팜 구매팀",
+        "Thanks,\nDana",
+        "받으실 분 연락처 알려주세요.\n\n현장 담당자:\n박정훈 팀장\n010-1234-5678",
+        "Please ship to our site contact:\nMark Ellis\n+65 6123 4567",
+        "박정훈 팀장\nT. 02-3770-1200",
+        "Status update.\n\nDana Whitfield\n" + "\n".join(f"Line {i}" for i in range(8)) + "\n+82-2-6250-7000",
+        "출고 일정 공유드립니다.\n\n김민수 과장\n12/16 출고 예정입니다.\nT. 02-555-1234",
+    ],
+    ids=["ko-phone-in-sentence", "ko-phone-in-sentence-no-period", "en-phone-in-sentence", "bullets-with-address",
+         "contact-line-without-name", "tracking-numbers", "no-contact-line", "sign-off-only", "contact-after-colon",
+         "en-contact-after-colon", "nothing-before", "too-long", "sentence-inside-block"],
+)
+def test_content_is_never_cut_as_a_signature(text: str) -> None:
+    assert split_reply(text) == (text, "", "")
+
+
+@pytest.mark.parametrize("name", ["ko/01_INBOX_po.eml", "ko/16_INBOX_dell_shipped.eml", "en/01_INBOX_po.eml",
+                                  "en/12_INBOX_dell_confirmed.eml"])
+def test_story_mail_signatures(name: str) -> None:
+    from parsers.message import parse_message
+
+    msg = parse_message((STORY / name).read_bytes())
+    assert msg.signature and msg.signature.splitlines()[0] in {
+        "박정훈 팀장", "최윤아 차장 / Dell Technologies Korea", "Dana Whitfield", "Rachel Morgan"}
+    assert msg.signature not in msg.new_text
+    assert msg.new_text.splitlines()[-1].strip() not in ("", "Dana Whitfield")
