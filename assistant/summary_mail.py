@@ -43,7 +43,7 @@ def render_summary(summary: WeeklySummary, config: Config) -> RenderedSummary:
     language = summary.language
     env = _environment(config, language)
     domain = config.summary.sender.split("@", 1)[1] if config.summary.sender else "localhost"
-    cid = make_msgid("eta-chart", domain=domain)[1:-1]
+    cid = f"eta-chart.{summary.iso_week}@{domain}"
     charted = summary.charted
     width, height = display_size(len(charted))
     values = {"s": summary, "charted": charted, "chart_cid": cid, "chart_width": width, "chart_height": height}
