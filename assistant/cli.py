@@ -114,7 +114,7 @@ def poll(obj: Context, now_text: str | None, quiet: bool) -> None:
         click.echo(f"Another poll is running ({lock.description}); nothing to do.", err=True)
         return
     try:
-        report = Poller(config, obj.db, now, replay=now_text is not None).run()
+        report = Poller(config, obj.db, now, replay=now_text is not None, progress=not quiet).run()
     finally:
         lock.release()
     if not quiet or report.errors:

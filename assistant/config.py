@@ -13,7 +13,7 @@ import shlex
 import stat
 import subprocess
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,6 +78,8 @@ class Mailbox:
     token_command: str | None = None
     token_cache: Path | None = None
     password_keyring: str | None = None
+    rep: Rep | None = None  # [mailboxes.rep]: this mailbox's rep (missing keys from the top-level [rep])
+    templates_dir: Path | None = None  # this mailbox's own templates (else [drafts] templates_dir)
 
     def resolve_password(self) -> str:
         """Return the password from the environment, a command, the keyring or the file (in that order).
@@ -236,6 +238,13 @@ class Config:
                 return box
         raise ConfigError(f"{self.path.name}: no mailbox named {name!r}; known: {', '.join(b.name for b in self.mailboxes)}")
 
+    def for_mailbox(self, box: Mailbox) -> Config:
+        """The config as seen from ``box``: its own rep profile and templates when it has them."""
+        if box.rep is None and box.templates_dir is None:
+            return self
+        drafting = replace(self.drafting, templates_dir=box.templates_dir) if box.templates_dir else self.drafting
+        return replace(self, rep=box.rep or self.rep, drafting=drafting)
+
 
 class _Table:
     """A TOML table with the path used in error messages; reads typed values."""
@@ -316,7 +325,7 @@ _MAILBOX = (
     "name", "host", "port", "tls", "username", "password", "password_env", "password_command",
     "folders", "drafts_folder", "sent_folder", "timeout", "allow_insecure", "max_message_bytes",
     "deadline", "retries", "auth", "oauth_provider", "client_id", "client_secret_env", "tenant", "authority",
-    "token_endpoint", "auth_endpoint", "token_command", "token_cache", "password_keyring",
+    "token_endpoint", "auth_endpoint", "token_command", "token_cache", "password_keyring", "rep", "templates_dir",
 )
 _PARTIES = ("domains", "names", "languages")
 _DRAFTS = ("templates_dir", "daily_update_hour", "vendor_silence_business_days", "unconfirmed_horizon_business_days")
@@ -408,14 +417,14 @@ def _mailboxes(top: _Table, base: Path | None = None) -> tuple[Mailbox, ...]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise top.fail(f"mailboxes[{i}]", "a table", entry)
-        boxes.append(_mailbox(_Table(top.file, f"mailboxes[{i}]", entry, _MAILBOX), i, base))
+        boxes.append(_mailbox(_Table(top.file, f"mailboxes[{i}]", entry, _MAILBOX), i, base, top))
     names = [b.name for b in boxes]
     if len(set(names)) != len(names):
         raise ConfigError(f"{top.file}: mailboxes: names must be unique, got {names}")
     return tuple(boxes)
 
 
-def _mailbox(t: _Table, index: int, base: Path | None = None) -> Mailbox:
+def _mailbox(t: _Table, index: int, base: Path | None = None, top: _Table | None = None) -> Mailbox:
     tls = t.choice("tls", "ssl", TLS_MODES)
     host = t.str("host", required=True)
     port = t.int("port", 993 if tls == "ssl" else 143, 1, 65535)
@@ -443,6 +452,7 @@ def _mailbox(t: _Table, index: int, base: Path | None = None) -> Mailbox:
         deadline=t.float("deadline", 600.0),
         retries=t.int("retries", 5, 1, 100),
         password_keyring=t.str("password_keyring"),
+        **_mailbox_profile(t, base, top),
         **_oauth_settings(t, index, base),
     )
     if box.auth == "oauth2":
@@ -454,6 +464,23 @@ def _mailbox(t: _Table, index: int, base: Path | None = None) -> Mailbox:
     if tls == "none" and host not in LOOPBACK_HOSTS:
         log.warning("%s: TLS is off for %s; the password travels in clear", t.where("tls"), host)
     return box
+
+
+def _mailbox_profile(t: _Table, base: Path | None, top: _Table | None) -> dict[str, Any]:
+    """A mailbox's own ``[mailboxes.rep]`` (keys it leaves out come from the top-level ``[rep]``) and ``templates_dir``."""
+    profile: dict[str, Any] = {}
+    if "rep" in t.data:
+        own = t.table("rep", _REP)
+        shared = top.data.get("rep", {}) if top is not None else {}
+        merged = {**(shared if isinstance(shared, dict) else {}), **own.data}
+        profile["rep"] = _rep(_Table(own.file, own.path, merged, _REP))
+    folder = t.str("templates_dir")
+    if folder:
+        templates_dir = (base / folder) if base is not None else Path(folder)
+        if not templates_dir.is_dir():
+            raise ConfigError(f"{t.where('templates_dir')}: {templates_dir} is not a folder; create it or remove the key")
+        profile["templates_dir"] = templates_dir
+    return profile
 
 
 def _oauth_settings(t: _Table, index: int, base: Path | None) -> dict[str, Any]:

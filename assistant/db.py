@@ -5,11 +5,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Iterator
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.errors import DatabaseError
 
 
-def _alembic_config() -> AlembicConfig:
+# The newest migration in assistant/migrations/versions (tests/test_scale.py checks it).
+# A database already at this revision is recognised by one query, without loading Alembic.
+HEAD_REVISION = "0002"
+
+
+def _alembic_config():
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(resources.files("assistant") / "migrations"))
     return cfg
@@ -27,6 +30,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL survives a crash of the process; a power loss may lose the last
+    # commits, and each message's checkpoint goes with them, so those are read again.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
@@ -46,6 +52,12 @@ class Database:
 
     def upgrade(self) -> list[str]:
         """Apply pending migrations; return the revisions applied."""
+        if self._at_head():
+            return []
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         cfg = _alembic_config()
         head = ScriptDirectory.from_config(cfg).get_current_head()
         try:
@@ -59,6 +71,14 @@ class Database:
             raise DatabaseError(f"cannot upgrade the database at {redact(self.url)}: {_reason(exc)}") from None
         script = ScriptDirectory.from_config(cfg)
         return [rev.revision for rev in script.iterate_revisions(head, current)]
+
+    def _at_head(self) -> bool:
+        """True when the stored revision is ``HEAD_REVISION`` (one query; any doubt says False)."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+        except SQLAlchemyError:
+            return False
 
     @contextmanager
     def session(self) -> Iterator[Session]:

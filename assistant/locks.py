@@ -6,10 +6,11 @@ different hosts sharing one database exclude each other too.
 """
 from __future__ import annotations
 
+import hashlib
 import zlib
 from typing import Protocol
 
-from assistant.config import Config
+from assistant.config import Config, Mailbox
 from assistant.errors import AssistantError, DatabaseError
 
 LOCK_NAME = "napgi-assistant-poll"
@@ -90,8 +91,39 @@ class PostgresAdvisoryLock:
         self._conn = self._engine = None
 
 
+class NoRunLock:
+    """PostgreSQL: no lock for the whole run; each mailbox takes its own (``mailbox_lock``)."""
+
+    description = "per-mailbox PostgreSQL advisory locks"
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
 def run_lock(config: Config) -> RunLock:
-    """The lock that fits the configured database."""
+    """The lock that fits the configured database.
+
+    SQLite: one poll at a time on this host (a file lock). PostgreSQL: polls on
+    several hosts may share the ledger; each mailbox is locked on its own instead.
+    """
     if config.database_url.startswith("postgresql"):
-        return PostgresAdvisoryLock(config.database_url)
+        return NoRunLock()
     return FileRunLock(config.lock_file)
+
+
+def advisory_key(name: str) -> int:
+    """A signed 64-bit advisory-lock key for ``name``."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def mailbox_lock(config: Config, box: Mailbox) -> RunLock | None:
+    """PostgreSQL: the advisory lock that lets one process at a time poll ``box``, keyed by the
+    account (user, host, port), not the name in one config. SQLite: None (the run lock covers it)."""
+    if not config.database_url.startswith("postgresql"):
+        return None
+    lock = PostgresAdvisoryLock(config.database_url, advisory_key(f"napgi-mailbox:{box.username}@{box.host}:{box.port}"))
+    lock.description = f"mailbox {box.name} ({box.username}@{box.host})"
+    return lock

@@ -183,13 +183,17 @@ class MailboxSession:
         Nothing is marked as read (BODY.PEEK). A message expunged between SEARCH and
         FETCH is skipped.
         """
-        try:
-            uids = sorted(u for u in self.client.search(["UID", f"{after_uid + 1}:*"]) if u > after_uid)
-        except _NETWORK_ERRORS as exc:
-            raise self._fail(f"cannot search folder {state.folder!r}", exc) from None
+        uids = self.uids_after(state, after_uid)
         if limit is not None:
             uids = uids[:limit]
         yield from self.fetch_uids(state, uids)
+
+    def uids_after(self, state: FolderState, after_uid: int) -> list[int]:
+        """UIDs above ``after_uid`` in the selected folder ``state``, ascending."""
+        try:
+            return sorted(u for u in self.client.search(["UID", f"{after_uid + 1}:*"]) if u > after_uid)
+        except _NETWORK_ERRORS as exc:
+            raise self._fail(f"cannot search folder {state.folder!r}", exc) from None
 
     def fetch_uids(self, state: FolderState, uids: list[int]) -> Iterator[RawMessage]:
         """The messages ``uids`` of the selected folder ``state``; those no longer there are skipped."""
@@ -255,6 +259,14 @@ class MailboxSession:
             raise self._fail(f"cannot search {folder!r}", exc) from None
         return sorted(uid for uid, data in fetched.items() if value in _header_values(_first_bytes(data), header))
 
+
+    def count_with_header(self, folder: str, header: str) -> int:
+        """How many messages in ``folder`` carry ``header`` (one SEARCH, nothing fetched)."""
+        try:
+            self.client.select_folder(folder, readonly=True)
+            return len(self.client.search(["HEADER", header, ""]))
+        except _NETWORK_ERRORS as exc:
+            raise self._fail(f"cannot search {folder!r}", exc) from None
 
     def header_values(self, folder: str, header: str) -> set[str]:
         """Every value of ``header`` among the messages of ``folder`` that carry it."""

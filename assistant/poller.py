@@ -6,20 +6,43 @@ drafts appended to the IMAP Drafts folder, so a crash can leave a draft pending
 (it is appended by the next run, after checking the server for its key) but can
 never put a draft on the server that the database does not know about.
 
+Mail is read in bounded windows: at most ``WINDOW`` messages of a folder are
+fetched, parsed and extracted at a time (extraction batched with ``nlp.pipe``, and
+on a long backlog in ``EXTRACT_PROCESSES`` worker processes while this one writes
+the ledger); the windows of INBOX and Sent are merged by date. Memory does not grow
+with the backlog. A folder whose STATUS UIDNEXT shows nothing above its checkpoint
+is not even selected, and the heavy modules (spaCy, mail-parser, Jinja2) are
+imported only when there is mail or a draft to write.
+
+Several mailboxes are polled at once (``MAILBOX_WORKERS`` threads, each with its own
+connection); one that fails is reported and does not hold up the others. On
+PostgreSQL each mailbox is polled by one process at a time (an advisory lock per
+account), and every ledger transaction holds a transaction-level advisory lock, so
+two processes that both receive the same mail apply it once.
+
 A dropped or stalled connection (``ConnectionLost``) makes the poll reconnect
 with backoff and start the mailbox over from its committed checkpoint, within
-the mailbox's ``retries`` and ``deadline``. See docs/reliability.md.
+the mailbox's ``retries`` and ``deadline``. See docs/reliability.md and
+docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import hashlib
+import heapq
+import importlib
 import logging
+import sys
+import threading
 import time
-from collections import defaultdict
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import timezone as dt_timezone
+from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
@@ -27,29 +50,63 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from assistant import faults
 from assistant.config import Config, Mailbox
 from assistant.db import Database
-from assistant.draft_states import refresh_draft_states
-from assistant.drafts import DraftWriter
-from assistant.errors import ConnectionLost, DatabaseError, DraftRefused, MailboxError, MessageFailed, MessageIgnored
-from assistant.ledger import ORDER_EVENTS, Directory, Ledger
+from assistant.errors import AssistantError, ConnectionLost, DatabaseError, DraftRefused, MailboxError, MessageFailed, MessageIgnored
 from assistant.mailbox import DRAFT_KEY_HEADER, FolderState, MailboxSession, RawMessage
 from assistant.models import Checkpoint, Draft, Message, Order
-from assistant.planner import DraftPlan, Planner
-from parsers.extract import extract, extraction_to_json
-from parsers.message import parse_message
-from parsers.types import ExtractSettings, Extraction, ParsedMessage
+
+if TYPE_CHECKING:
+    from assistant.planner import DraftPlan, Planner
+    from parsers.types import ExtractSettings, Extraction, ParsedMessage
 
 log = logging.getLogger(__name__)
 
 RETRY = "retry"
 MAX_BACKOFF = 30.0
+WINDOW = 400  # messages of one folder fetched, parsed and extracted at a time
+POOL_THRESHOLD = 1000  # a backlog this long is parsed and extracted in worker processes
+EXTRACT_PROCESSES = 2
+MAILBOX_WORKERS = 4  # mailboxes polled at once
+PROGRESS_THRESHOLD = 200  # a backlog longer than this shows a progress bar (terminal only)
+LEDGER_LOCK = "napgi-ledger"
+
+# Imported on first use, so that a poll with nothing new never loads spaCy, mail-parser
+# or Jinja2. ``assistant.poller.extract`` etc. still work (and can be replaced in tests).
+_LAZY = {
+    "extract": ("parsers.extract", "extract"),
+    "extract_many": ("parsers.extract", "extract_many"),
+    "extraction_to_json": ("parsers.extract", "extraction_to_json"),
+    "parse_message": ("parsers.message", "parse_message"),
+    "ExtractSettings": ("parsers.types", "ExtractSettings"),
+    "Ledger": ("assistant.ledger", "Ledger"),
+    "Directory": ("assistant.ledger", "Directory"),
+    "ORDER_EVENTS": ("assistant.ledger", "ORDER_EVENTS"),
+    "Planner": ("assistant.planner", "Planner"),
+    "DraftWriter": ("assistant.drafts", "DraftWriter"),
+    "refresh_draft_states": ("assistant.draft_states", "refresh_draft_states"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _lazy(name: str) -> Any:
+    return globals()[name] if name in globals() else __getattr__(name)
 
 
 @dataclass
 class Incoming:
-    """A fetched message on its way through the poll."""
+    """A fetched message on its way through the poll: parsed, and extracted unless unreadable."""
 
     raw: RawMessage
     parsed: ParsedMessage
+    extraction: Extraction | None = None
+    extract_error: str | None = None
 
     @property
     def sort_key(self) -> tuple:
@@ -78,6 +135,7 @@ class PollReport:
     reconnects: int = 0
     left_for_later: int = 0
     errors: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)  # mailboxes another process was polling
 
     exit_code: int = 0
 
@@ -100,7 +158,7 @@ class Deadline:
 
 
 def extract_settings(config: Config) -> ExtractSettings:
-    return ExtractSettings(
+    return _lazy("ExtractSettings")(
         vendor_domains=config.vendors.domains,
         customer_domains=config.customers.domains,
         rep_addresses=(config.rep.email,),
@@ -109,33 +167,135 @@ def extract_settings(config: Config) -> ExtractSettings:
     )
 
 
-class Poller:
-    """Runs one poll at time ``now``. With ``replay`` set, mail dated after ``now`` waits for a later run."""
+@dataclass
+class _Box:
+    """One mailbox's poll: the mailbox and the config as that mailbox's rep sees it."""
 
-    def __init__(self, config: Config, db: Database, now: datetime, replay: bool = False):
+    box: Mailbox
+    config: Config
+    _settings: Any = None
+    _directory: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.box.name
+
+    @property
+    def settings(self) -> ExtractSettings:
+        if self._settings is None:
+            self._settings = extract_settings(self.config)
+        return self._settings
+
+    @property
+    def directory(self):
+        if self._directory is None:
+            self._directory = _lazy("Directory")(self.config)
+        return self._directory
+
+
+@dataclass
+class _Folder:
+    """A folder with new mail: the UIDs to read, a window of fetched messages, and how far it is done."""
+
+    state: FolderState
+    uids: list[int]
+    queued: list[int]
+    next_fetch: int = 0
+    done: set[int] = field(default_factory=set)
+    contiguous_index: int = 0  # uids[:contiguous_index] are all done
+    buffer: deque = field(default_factory=deque)
+    pending: tuple | list | None = None
+    queued_window: set[int] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.state.folder
+
+    def more_to_fetch(self) -> bool:
+        return bool(self.queued) or self.next_fetch < len(self.uids)
+
+    def mark_done(self, uid: int) -> int:
+        """Note ``uid`` as done; return the highest UID such that it and every UID below it are done."""
+        self.done.add(uid)
+        while self.contiguous_index < len(self.uids) and self.uids[self.contiguous_index] in self.done:
+            self.done.discard(self.uids[self.contiguous_index])
+            self.contiguous_index += 1
+        return self.checkpoint()
+
+    def checkpoint(self) -> int:
+        return self.uids[self.contiguous_index - 1] if self.contiguous_index else 0
+
+
+class Poller:
+    """Runs one poll at time ``now``. With ``replay`` set, mail dated after ``now`` waits for a later run.
+    ``progress`` allows a progress bar on stderr (shown only on a terminal, for a long backlog)."""
+
+    def __init__(self, config: Config, db: Database, now: datetime, replay: bool = False, progress: bool = True):
         self.config = config
         self.db = db
         self.now = now
         self.replay = replay
-        self.settings = extract_settings(config)
-        self.directory = Directory(config)
+        self.progress = progress
         self.report = PollReport()
         self._deferred: dict[str, int] = {}
+        self._seen: set[tuple[str, str, int]] = set()
+        self._report_lock = threading.Lock()
+        self._ledger_lock = threading.Lock()
+        self._postgres = db.engine.dialect.name == "postgresql"
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    @property
+    def settings(self) -> ExtractSettings:
+        return extract_settings(self.config)
 
     def run(self) -> PollReport:
-        for box in self.config.mailboxes:
-            try:
-                self.poll_with_retries(box)
-            except MailboxError as exc:
-                log.error("%s", exc)
-                self.report.errors.append(str(exc))
-                self.report.exit_code = self.report.exit_code or exc.exit_code
+        boxes = list(self.config.mailboxes)
+        try:
+            if len(boxes) == 1:
+                self._poll_one(boxes[0])
+            else:
+                with ThreadPoolExecutor(max_workers=min(MAILBOX_WORKERS, len(boxes)), thread_name_prefix="mailbox") as workers:
+                    list(workers.map(self._poll_one, boxes))
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
         self.report.deferred = sum(self._deferred.values())
         return self.report
+
+    def _poll_one(self, box: Mailbox) -> None:
+        """Poll one mailbox under its lock; its failure is recorded, never raised."""
+        from assistant.locks import mailbox_lock
+
+        lock = None
+        try:
+            lock = mailbox_lock(self.config, box)
+            if lock is not None and not lock.acquire():
+                log.warning("%s: another process is polling this mailbox (%s); skipped", box.name, lock.description)
+                with self._report_lock:
+                    self.report.busy.append(box.name)
+                lock = None
+                return
+            self.poll_with_retries(box)
+        except AssistantError as exc:  # MailboxError, DatabaseError, ConfigError (a password), OAuthError
+            self._failed_mailbox(box, exc, exc.exit_code)
+        except Exception as exc:  # a bug must not stop the other mailboxes
+            log.exception("%s: poll failed", box.name)
+            self._failed_mailbox(box, f"{box.name}: {type(exc).__name__}: {exc}", 1)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _failed_mailbox(self, box: Mailbox, exc: Any, code: int) -> None:
+        log.error("%s", exc)
+        with self._report_lock:
+            self.report.errors.append(str(exc))
+            self.report.exit_code = self.report.exit_code or code
 
     def poll_with_retries(self, box: Mailbox) -> None:
         """Poll ``box``; on a lost connection reconnect with exponential backoff, within ``retries`` and ``deadline``."""
         deadline = Deadline(box.deadline)
+        ctx = _Box(box, self.config.for_mailbox(box))
 
         def give_up(state: RetryCallState) -> bool:
             return state.attempt_number >= box.retries or deadline.expired()
@@ -144,13 +304,15 @@ class Poller:
             return max(0.0, min(0.5 * 2 ** (state.attempt_number - 1), MAX_BACKOFF, deadline.remaining()))
 
         def note(state: RetryCallState) -> None:
-            self.report.reconnects += 1
+            with self._report_lock:
+                self.report.reconnects += 1
             log.warning("%s; reconnecting in %.1fs (attempt %d of %d)", state.outcome.exception(), state.upcoming_sleep, state.attempt_number + 1, box.retries)
 
         retrying = Retrying(retry=retry_if_exception_type(ConnectionLost), stop=give_up, wait=backoff, before_sleep=note, reraise=True)
-        retrying(self.poll_mailbox, box, deadline)
+        retrying(self.poll_mailbox, ctx, deadline)
 
-    def poll_mailbox(self, box: Mailbox, deadline: Deadline) -> None:
+    def poll_mailbox(self, ctx: _Box, deadline: Deadline) -> None:
+        box = ctx.box
         with MailboxSession(box, box.resolve_password()) as imap:
             drafts_folder = imap.special_folder("\\Drafts", box.drafts_folder)
             folders = list(box.folders)
@@ -164,73 +326,180 @@ class Poller:
                 log.warning("%s; the rep's own sent mail will not be read", exc)
             self.note_drafts_validity(imap, box, drafts_folder)
             self.append_pending(imap, box, drafts_folder)
-            incoming, pending_uids = self.fetch(imap, box, folders)
-            done: dict[str, set[int]] = defaultdict(set)
-            deferred = 0
-            items = sorted(incoming, key=lambda i: i.sort_key)
-            for position, item in enumerate(items):
-                if deadline.expired():
-                    self.report.left_for_later = len(items) - position
-                    log.warning("%s: deadline of %ss reached; %d messages wait for the next run", box.name, box.deadline, len(items) - position)
-                    return
-                folder = item.raw.folder
-                if self.replay and item.parsed.sent_at and item.parsed.sent_at > self.now:
-                    deferred += 1
-                    continue
-                done[folder].add(item.raw.uid)
-                checkpoint = _contiguous(pending_uids[folder], done[folder])
-                outcome, draft_ids = self.process(box, item, checkpoint)
-                if outcome is not None:
-                    self.report.outcomes.append(outcome)
-                self.append(imap, drafts_folder, draft_ids)
-            self._deferred[box.name] = deferred
-            self.scheduled(imap, box, drafts_folder)
-            with self.db.session() as session:
-                refresh_draft_states(session, imap, box.name, drafts_folder, sent_folder)
+            work = self.new_mail(imap, box, folders)
+            self._deferred[box.name] = 0
+            if work:
+                self.read(imap, ctx, drafts_folder, work, deadline)
+            if self.report.left_for_later and deadline.expired():
+                return
+            self.scheduled(imap, ctx, drafts_folder)
+            self.refresh_states(imap, box, drafts_folder, sent_folder)
 
-    def fetch(self, imap: MailboxSession, box: Mailbox, folders: list[str]) -> tuple[list[Incoming], dict[str, list[int]]]:
-        """New mail above each folder's checkpoint, plus the messages queued for a retry."""
-        incoming: list[Incoming] = []
-        uids: dict[str, list[int]] = {}
+    def new_mail(self, imap: MailboxSession, box: Mailbox, folders: list[str]) -> list[_Folder]:
+        """The folders with mail above their checkpoint or queued for a retry, and those UIDs.
+
+        STATUS first: a folder whose UIDNEXT shows nothing above the checkpoint (same
+        UIDVALIDITY) and with no retry queued is not selected or searched at all.
+        """
+        with self.db.session() as session:
+            rows = {c.folder: c for c in session.scalars(select(Checkpoint).where(Checkpoint.mailbox == box.name, Checkpoint.folder.in_(folders)))}
+            queued_rows = session.execute(select(Message.folder, Message.uidvalidity, Message.uid).where(
+                Message.mailbox == box.name, Message.status == RETRY, Message.folder.in_(folders),
+            )).all()
+        work = []
         for folder in folders:
+            row = rows.get(folder)
+            status = imap.folder_state(folder)
+            queued_here = any(f == folder and v == status.uidvalidity for f, v, _ in queued_rows)
+            if row is not None and row.uidvalidity == status.uidvalidity and row.last_uid >= status.uidnext - 1 and not queued_here:
+                continue
             state = imap.select(folder)
-            after = self.checkpoint_for(box.name, folder, state.uidvalidity)
-            fetched = list(imap.fetch_new(state, after))
-            uids[folder] = sorted(m.uid for m in fetched)
-            queued = [u for u in self.queued_retries(box.name, state) if u not in set(uids[folder])]
-            fetched += imap.fetch_uids(state, queued)
-            incoming += [Incoming(m, self.parse(m)) for m in fetched]
+            after = self.checkpoint_for(box.name, folder, state.uidvalidity, row)
+            uids = imap.uids_after(state, after)
+            present = set(uids)
+            queued = sorted(u for f, v, u in queued_rows if f == folder and v == state.uidvalidity and u not in present)
             faults.crash_point("fetched")
-        return incoming, uids
+            if uids or queued:
+                work.append(_Folder(state, uids, queued))
+            elif state.uidnext - 1 > after or row is None:
+                # Nothing above the checkpoint (the newest mail was expunged): move it up to
+                # UIDNEXT - 1 so that the next poll skips this folder on STATUS alone.
+                with self._ledger() as session:
+                    self._advance(session, box.name, folder, state.uidvalidity, state.uidnext - 1)
+        return work
 
-    def parse(self, raw: RawMessage) -> ParsedMessage:
+    # Reading: windows of at most WINDOW messages per folder, merged by date
+
+    def read(self, imap: MailboxSession, ctx: _Box, drafts_folder: str, work: list[_Folder], deadline: Deadline) -> None:
+        total = sum(len(f.uids) + len(f.queued) for f in work)
+        use_pool = total >= POOL_THRESHOLD and EXTRACT_PROCESSES > 1
+        if use_pool:
+            self._pool_executor()  # start the workers before the progress bar's thread
+        with self._progress_bar(ctx.name, total) as advance:
+            for f in work:
+                self._fetch_window(imap, ctx, f, use_pool)
+            handled = 0
+            while True:
+                heads = []
+                for index, f in enumerate(work):
+                    if not f.buffer and f.pending is not None:
+                        self._take_window(ctx, f)
+                        if f.more_to_fetch():  # read ahead while this window is processed
+                            self._fetch_window(imap, ctx, f, use_pool)
+                    if f.buffer:
+                        heads.append((f.buffer[0].sort_key, index))
+                if not heads:
+                    break
+                f = work[min(heads)[1]]
+                item = f.buffer.popleft()
+                if deadline.expired():
+                    left = total - handled
+                    with self._report_lock:
+                        self.report.left_for_later += left
+                    log.warning("%s: deadline of %ss reached; %d messages wait for the next run", ctx.name, ctx.box.deadline, left)
+                    return
+                handled += 1
+                advance()
+                if self.replay and item.parsed.sent_at and item.parsed.sent_at > self.now:
+                    self._deferred[ctx.name] += 1
+                    continue
+                checkpoint = f.checkpoint() if item.raw.uid in f.queued_window else f.mark_done(item.raw.uid)
+                outcome, draft_ids = self.process(ctx, item, checkpoint)
+                if outcome is not None:
+                    with self._report_lock:
+                        self.report.outcomes.append(outcome)
+                self.append(imap, drafts_folder, draft_ids, search=False)
+
+    def _fetch_window(self, imap: MailboxSession, ctx: _Box, f: _Folder, use_pool: bool) -> None:
+        """Fetch the folder's next window (retries queued first) and start parsing and extracting it."""
+        if f.queued:
+            uids, f.queued = f.queued, []
+            f.queued_window = set(uids)
+        else:
+            uids = f.uids[f.next_fetch : f.next_fetch + WINDOW]
+            f.next_fetch += len(uids)
+        state = imap.select(f.name)
+        if state.uidvalidity != f.state.uidvalidity:
+            raise ConnectionLost(f"{ctx.name}/{f.name}: UIDVALIDITY changed during the poll; starting over")
+        raws = list(imap.fetch_uids(f.state, uids))
+        if not f.queued_window.intersection(uids):
+            for vanished in set(uids) - {r.uid for r in raws}:  # expunged since the SEARCH: nothing to wait for
+                f.mark_done(vanished)
+        if use_pool:
+            work = [(r.raw, None if self.replay else _plain_tz(r.internaldate), r.headers_only) for r in raws]
+            f.pending = (raws, self._pool_executor().submit(_parse_and_extract, work, ctx.config.rep.timezone, ctx.settings))
+        else:
+            f.pending = raws
+
+    def _take_window(self, ctx: _Box, f: _Folder) -> None:
+        pending, f.pending = f.pending, None
+        if isinstance(pending, tuple):
+            raws, future = pending
+            items = [Incoming(raw, parsed, x) for raw, (parsed, x) in zip(raws, future.result())]
+        else:
+            items = self._parse_and_extract_here(ctx, pending)
+        f.buffer = deque(sorted(items, key=lambda i: i.sort_key))
+
+    def _parse_and_extract_here(self, ctx: _Box, raws: list[RawMessage]) -> list[Incoming]:
+        items = [Incoming(raw, self.parse(raw, ctx.config.rep.timezone)) for raw in raws]
+        readable = [i for i in items if not i.raw.headers_only and not i.parsed.error]
+        run_one = _lazy("extract")
+        extract_module = importlib.import_module("parsers.extract")
+        if run_one is extract_module.extract:
+            for item, x in zip(readable, _lazy("extract_many")([i.parsed for i in readable], ctx.settings)):
+                item.extraction = x
+        else:  # ``extract`` was replaced (tests): call it for each message, as it is
+            for item in readable:
+                try:
+                    item.extraction = run_one(item.parsed, ctx.settings)
+                except Exception as exc:  # noqa: BLE001 - recorded on the message
+                    log.exception("extraction failed for %s", item.parsed.message_id)
+                    item.extract_error = f"{type(exc).__name__}: {exc}"
+        return items
+
+    def _pool_executor(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                import multiprocessing
+
+                # fork shares the loaded modules; with several mailbox threads running, forkserver is safe
+                method = "fork" if threading.active_count() == 1 else "forkserver"
+                self._pool = ProcessPoolExecutor(EXTRACT_PROCESSES, mp_context=multiprocessing.get_context(method))
+                for started in [self._pool.submit(time.sleep, 0.05) for _ in range(EXTRACT_PROCESSES)]:
+                    started.result()
+            return self._pool
+
+    @contextmanager
+    def _progress_bar(self, name: str, total: int) -> Iterator:
+        if not (self.progress and total > PROGRESS_THRESHOLD and sys.stderr.isatty()):
+            yield lambda: None
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(name, total=total)
+            yield lambda: bar.advance(task)
+
+    def parse(self, raw: RawMessage, timezone: str | None = None) -> ParsedMessage:
         """Parse a fetched message. A replay trusts the Date header: the server's arrival
         times of a restored or replayed mailbox say nothing about when mail was sent."""
         arrival = None if self.replay else raw.internaldate
-        return parse_message(raw.raw, internaldate=arrival, default_tz=self.config.rep.timezone)
+        return _lazy("parse_message")(raw.raw, internaldate=arrival, default_tz=timezone or self.config.rep.timezone)
 
-    def checkpoint_for(self, mailbox: str, folder: str, uidvalidity: int) -> int:
+    def checkpoint_for(self, mailbox: str, folder: str, uidvalidity: int, row: Checkpoint | None) -> int:
         """The last UID processed in ``folder``; 0 when new or when UIDVALIDITY changed."""
-        with self.db.session() as session:
-            row = session.scalar(select(Checkpoint).where(Checkpoint.mailbox == mailbox, Checkpoint.folder == folder))
-            if row is None:
-                return 0
-            if row.uidvalidity != uidvalidity:
-                log.warning(
-                    "%s/%s: UIDVALIDITY changed from %s to %s (folder recreated or server migrated); "
-                    "re-scanning, known messages are recognised by Message-ID and content",
-                    mailbox, folder, row.uidvalidity, uidvalidity,
-                )
-                return 0
-            return row.last_uid
-
-    def queued_retries(self, mailbox: str, state: FolderState) -> list[int]:
-        """UIDs in this folder of messages that ``assistant retry`` queued."""
-        with self.db.session() as session:
-            return sorted(session.scalars(select(Message.uid).where(
-                Message.mailbox == mailbox, Message.folder == state.folder,
-                Message.uidvalidity == state.uidvalidity, Message.status == RETRY,
-            )))
+        if row is None:
+            return 0
+        if row.uidvalidity != uidvalidity:
+            log.warning(
+                "%s/%s: UIDVALIDITY changed from %s to %s (folder recreated or server migrated); "
+                "re-scanning, known messages are recognised by Message-ID and content",
+                mailbox, folder, row.uidvalidity, uidvalidity,
+            )
+            return 0
+        return row.last_uid
 
     def note_drafts_validity(self, imap: MailboxSession, box: Mailbox, drafts_folder: str) -> None:
         """Remember the Drafts folder's UIDVALIDITY and log when it changed.
@@ -250,22 +519,45 @@ class Poller:
                 )
                 row.uidvalidity, row.updated_at = state.uidvalidity, self.now
 
+    def refresh_states(self, imap: MailboxSession, box: Mailbox, drafts_folder: str, sent_folder: str | None) -> None:
+        """Mark drafts that left Drafts as sent or deleted. Skipped (one SEARCH, no FETCH) when
+        Drafts holds as many messages with our key header as there are drafts marked in it."""
+        with self.db.session() as session:
+            waiting = session.scalar(select(func.count(Draft.id)).where(Draft.mailbox == box.name, Draft.state == "in_drafts"))
+            if not waiting or imap.count_with_header(drafts_folder, DRAFT_KEY_HEADER) == waiting:
+                return
+            _lazy("refresh_draft_states")(session, imap, box.name, drafts_folder, sent_folder)
+
+    @contextmanager
+    def _ledger(self) -> Iterator[Session]:
+        """A transaction that writes the ledger: one at a time in this process (SQLite has one
+        writer anyway) and, on PostgreSQL, one at a time across every process sharing the ledger
+        (a transaction-level advisory lock), so that mail two mailboxes both received is
+        recognised as known by the second and never applied twice."""
+        with self._ledger_lock, self.db.session() as session:
+            if self._postgres:
+                from assistant.locks import advisory_key
+
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LEDGER_LOCK)})
+            yield session
+
     # One message, one transaction
 
-    def process(self, box: Mailbox, item: Incoming, checkpoint: int) -> tuple[Outcome | None, list[int]]:
+    def process(self, ctx: _Box, item: Incoming, checkpoint: int) -> tuple[Outcome | None, list[int]]:
         """Handle one message in one transaction; ``None`` when this run already reported it."""
         raw, parsed = item.raw, item.parsed
+        box = ctx.box
         sha = hashlib.sha256(raw.raw).hexdigest()
         try:
-            with self.db.session() as session:
+            with self._ledger() as session:
                 known = self._known(session, raw, parsed, sha)
                 if known is not None and known.status != RETRY:
-                    self._advance(session, raw, checkpoint)
+                    self._advance(session, raw.mailbox, raw.folder, raw.uidvalidity, checkpoint)
                     return self._already_done(raw, parsed), []
                 try:
                     record = self._record(session, raw, parsed, sha, known)
-                    outcome, draft_ids = self._apply(session, box, raw, parsed, record)
-                    self._advance(session, raw, checkpoint)
+                    outcome, draft_ids = self._apply(session, ctx, item, record)
+                    self._advance(session, raw.mailbox, raw.folder, raw.uidvalidity, checkpoint)
                     session.flush()
                 except (IntegrityError, DataError) as exc:
                     raise _Broken(f"the database refused its changes: {str(exc.orig).splitlines()[0]}") from None
@@ -275,21 +567,23 @@ class Poller:
             if not isinstance(exc, _Broken):
                 log.exception("%s/%s uid %s %s: failed", box.name, raw.folder, raw.uid, parsed.message_id)
             outcome, draft_ids = self._record_failure(raw, parsed, sha, checkpoint, f"{type(exc).__name__}: {exc}"[:2000]), []
+        self._seen.add((raw.mailbox, raw.folder, raw.uid))
         faults.crash_point("committed")
         log.info("%s/%s uid %s %s: %s %s", box.name, raw.folder, raw.uid, parsed.message_id, outcome.status, outcome.reason)
         return outcome, draft_ids
 
     def _already_done(self, raw: RawMessage, parsed: ParsedMessage) -> Outcome | None:
         """Reported once as ignored; not again when an earlier attempt of this run handled it."""
-        if any(o.folder == raw.folder and o.uid == raw.uid for o in self.report.outcomes):
+        if (raw.mailbox, raw.folder, raw.uid) in self._seen:
             return None
         return Outcome(raw.folder, raw.uid, parsed.message_id, "ignored", "already processed")
 
-    def _apply(self, session: Session, box: Mailbox, raw: RawMessage, parsed: ParsedMessage, record: Message) -> tuple[Outcome, list[int]]:
+    def _apply(self, session: Session, ctx: _Box, item: Incoming, record: Message) -> tuple[Outcome, list[int]]:
+        raw, parsed, box = item.raw, item.parsed, ctx.box
         outcome = Outcome(raw.folder, raw.uid, parsed.message_id, "ok", "")
         draft_ids: list[int] = []
         try:
-            order, draft_ids = self._handle(session, box, raw, parsed, record)
+            order, draft_ids = self._handle(session, ctx, item, record)
             record.status, record.reason = "ok", record.reason or "applied"
             outcome.order = order.reference if order else None
         except _Skipped as signal:
@@ -307,10 +601,10 @@ class Poller:
 
     def _record_failure(self, raw: RawMessage, parsed: ParsedMessage, sha: str, checkpoint: int, reason: str) -> Outcome:
         """Record the message as failed in a fresh transaction (its partial changes were rolled back)."""
-        with self.db.session() as session:
+        with self._ledger() as session:
             record = self._record(session, raw, parsed, sha, self._known(session, raw, parsed, sha))
             record.status, record.reason = "failed", reason
-            self._advance(session, raw, checkpoint)
+            self._advance(session, raw.mailbox, raw.folder, raw.uidvalidity, checkpoint)
         return Outcome(raw.folder, raw.uid, parsed.message_id, "failed", reason)
 
     def _known(self, session: Session, raw: RawMessage, parsed: ParsedMessage, sha: str) -> Message | None:
@@ -367,7 +661,8 @@ class Poller:
         session.flush()
         return record
 
-    def _handle(self, session: Session, box: Mailbox, raw: RawMessage, parsed: ParsedMessage, record: Message):
+    def _handle(self, session: Session, ctx: _Box, item: Incoming, record: Message):
+        raw, parsed = item.raw, item.parsed
         if raw.headers_only:
             raise _Skipped(f"larger than max_message_bytes ({raw.size} bytes): headers only, not read")
         if parsed.error:
@@ -375,35 +670,30 @@ class Poller:
         duplicate = self._duplicate_of(session, record, parsed)
         if duplicate is not None:
             raise MessageIgnored(f"duplicate of {duplicate.folder} uid {duplicate.uid}")
-        x = self._extract(parsed)
-        record.role = self.directory.kind_of(parsed.from_)
+        if item.extract_error or item.extraction is None:
+            raise MessageFailed(f"extraction error: {item.extract_error or 'not extracted'}")
+        x = item.extraction
+        record.role = ctx.directory.kind_of(parsed.from_)
         record.language = x.language
-        record.extraction = extraction_to_json(x)
-        counterpart = self.directory.counterpart(parsed)
+        record.extraction = _lazy("extraction_to_json")(x)
+        counterpart = ctx.directory.counterpart(parsed)
         if counterpart.kind == "other":
             raise MessageIgnored("not from or to a known customer or vendor")
-        ledger = Ledger(session, self.config)
+        ledger = _lazy("Ledger")(session, ctx.config)
         party = ledger.party(counterpart.kind, counterpart.domain)
         order, how = ledger.match(parsed, x, party)
         if order is None and x.order_refs:
             order, how = ledger.create_order(x, self.now), "new order from " + ", ".join(r.value for r in x.order_refs)
-        planner = Planner(session, self.config)
+        planner = _lazy("Planner")(session, ctx.config)
         if order is None:
-            record.reason = how if (x.event in ORDER_EVENTS) else f"not order-related ({x.event})"
-            return None, self._drafts(session, box, planner, planner.after_message(None, record, x, counterpart, [], self.now))
+            record.reason = how if (x.event in _lazy("ORDER_EVENTS")) else f"not order-related ({x.event})"
+            return None, self._drafts(session, ctx, planner, planner.after_message(None, record, x, counterpart, [], self.now))
         ledger.attach_refs(order, x)
         record.order_id = order.id
         record.reason = f"matched by {how}"
         events = ledger.apply(order, record, x, counterpart, self.now)
         plans = planner.after_message(order, record, x, counterpart, events, self.now)
-        return order, self._drafts(session, box, planner, plans)
-
-    def _extract(self, parsed: ParsedMessage) -> Extraction:
-        try:
-            return extract(parsed, self.settings)
-        except Exception as exc:  # a bug in extraction must not stop the run
-            log.exception("extraction failed for %s", parsed.message_id)
-            raise MessageFailed(f"extraction error: {type(exc).__name__}: {exc}") from None
+        return order, self._drafts(session, ctx, planner, plans)
 
     def _duplicate_of(self, session: Session, record: Message, parsed: ParsedMessage) -> Message | None:
         return session.scalar(
@@ -413,9 +703,9 @@ class Poller:
             ).order_by(Message.id).limit(1)
         )
 
-    def _drafts(self, session: Session, box: Mailbox, planner: Planner, plans: list[DraftPlan]) -> list[int]:
-        writer = DraftWriter(session, self.config, planner.next_update_day)
+    def _drafts(self, session: Session, ctx: _Box, planner: Planner, plans: list[DraftPlan]) -> list[int]:
         made = []
+        writer = None
         for plan in plans:
             if session.scalar(select(Draft.id).where(Draft.key == plan.key)) is not None:
                 continue
@@ -423,11 +713,13 @@ class Poller:
             thread = session.get(Message, plan.reply_to_id) if plan.reply_to_id else None
             if plan.kind == "status_reply" and thread is not None and self._rep_replied(session, thread):
                 continue
+            writer = writer or _lazy("DraftWriter")(session, ctx.config, planner.next_update_day)
             try:
-                made.append(writer.build(plan, order, thread, self.now, box.name).id)
+                made.append(writer.build(plan, order, thread, self.now, ctx.name).id)
             except DraftRefused as exc:
                 log.error("draft not stored: %s", exc)
-                self.report.errors.append(str(exc))
+                with self._report_lock:
+                    self.report.errors.append(str(exc))
         return made
 
     def _rep_replied(self, session: Session, thread: Message) -> bool:
@@ -435,25 +727,25 @@ class Poller:
             select(Message.id).where(Message.in_reply_to == thread.message_id, Message.role == "rep").limit(1)
         ) is not None
 
-    def _advance(self, session: Session, raw: RawMessage, last_uid: int) -> None:
-        row = session.scalar(select(Checkpoint).where(Checkpoint.mailbox == raw.mailbox, Checkpoint.folder == raw.folder))
+    def _advance(self, session: Session, mailbox: str, folder: str, uidvalidity: int, last_uid: int) -> None:
+        row = session.scalar(select(Checkpoint).where(Checkpoint.mailbox == mailbox, Checkpoint.folder == folder))
         if row is None:
-            row = Checkpoint(mailbox=raw.mailbox, folder=raw.folder, uidvalidity=raw.uidvalidity, last_uid=0, updated_at=self.now)
+            row = Checkpoint(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0, updated_at=self.now)
             session.add(row)
-        if row.uidvalidity != raw.uidvalidity:
-            row.uidvalidity, row.last_uid = raw.uidvalidity, 0
+        if row.uidvalidity != uidvalidity:
+            row.uidvalidity, row.last_uid = uidvalidity, 0
         row.last_uid = max(row.last_uid, last_uid)
         row.updated_at = self.now
 
     # Time-driven drafts and the outbox
 
-    def scheduled(self, imap: MailboxSession, box: Mailbox, drafts_folder: str) -> None:
-        with self.db.session() as session:
-            planner = Planner(session, self.config)
-            draft_ids = self._drafts(session, box, planner, planner.on_schedule(self.now))
+    def scheduled(self, imap: MailboxSession, ctx: _Box, drafts_folder: str) -> None:
+        with self._ledger() as session:
+            planner = _lazy("Planner")(session, ctx.config)
+            draft_ids = self._drafts(session, ctx, planner, planner.on_schedule(self.now))
         if draft_ids:
             faults.crash_point("committed")
-        self.append(imap, drafts_folder, draft_ids)
+        self.append(imap, drafts_folder, draft_ids, search=False)
 
     def append_pending(self, imap: MailboxSession, box: Mailbox, drafts_folder: str) -> None:
         """Append drafts a previous run committed but did not get onto the server."""
@@ -461,11 +753,14 @@ class Poller:
             ids = list(session.scalars(select(Draft.id).where(Draft.mailbox == box.name, Draft.state == "pending").order_by(Draft.id)))
         self.append(imap, drafts_folder, ids)
 
-    def append(self, imap: MailboxSession, drafts_folder: str, draft_ids: list[int]) -> None:
+    def append(self, imap: MailboxSession, drafts_folder: str, draft_ids: list[int], search: bool = True) -> None:
         """Put each pending draft into Drafts once: search for its key first, never append blindly.
 
         An APPEND whose answer was lost leaves the draft pending; the search on the
-        next attempt finds it on the server and only marks it.
+        next attempt (``append_pending``) finds it on the server and only marks it. A
+        draft this run has just made (``search=False``) has never been appended by
+        anyone (its mailbox is polled by one process at a time), so the search, which
+        reads every draft's header, is left out.
         """
         for draft_id in draft_ids:
             with self.db.session() as session:
@@ -473,11 +768,12 @@ class Poller:
                 if draft.state != "pending":
                     continue
                 key, mime = draft.key, draft.mime
-            if imap.find_by_header(drafts_folder, DRAFT_KEY_HEADER, key):
+            if search and imap.find_by_header(drafts_folder, DRAFT_KEY_HEADER, key):
                 log.info("draft %s is already in %s; not appended again", key, drafts_folder)
             else:
                 imap.append_draft(drafts_folder, mime, self.now)
-                self.report.drafts_appended += 1
+                with self._report_lock:
+                    self.report.drafts_appended += 1
                 faults.crash_point("appended")
             with self.db.session() as session:
                 draft = session.get(Draft, draft_id)
@@ -491,6 +787,25 @@ class _Skipped(MessageIgnored):
 
 class _Broken(Exception):
     """The database refused one message's changes (a constraint): the message fails, the run goes on."""
+
+
+def _parse_and_extract(work: list[tuple], timezone: str, settings: ExtractSettings) -> list[tuple]:
+    """In a worker process: parse a window of messages ``(raw, arrival, headers_only)`` and
+    extract the readable ones (``nlp.pipe``); ``(parsed, extraction or None)`` for each."""
+    from parsers.extract import extract_many
+    from parsers.message import parse_message
+
+    parsed = [parse_message(raw, internaldate=arrival, default_tz=timezone) for raw, arrival, _ in work]
+    readable = [i for i, (p, (_, _, headers_only)) in enumerate(zip(parsed, work)) if not headers_only and not p.error]
+    extractions: dict[int, Any] = dict(zip(readable, extract_many([parsed[i] for i in readable], settings)))
+    return [(p, extractions.get(i)) for i, p in enumerate(parsed)]
+
+
+def _plain_tz(moment: datetime | None) -> datetime | None:
+    """``moment`` with a plain ``datetime.timezone`` (imapclient's FixedOffset does not pickle)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.replace(tzinfo=dt_timezone(moment.utcoffset()))
 
 
 def _contiguous(uids: list[int], done: set[int]) -> int:
