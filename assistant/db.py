@@ -18,6 +18,11 @@ from assistant.errors import DatabaseError
 HEAD_REVISION = "0002"
 
 
+# Serialises first runs on a new PostgreSQL ledger: two pollers starting together must
+# not both create the schema. SQLite needs nothing: its write lock already serialises.
+_MIGRATION_LOCK = 0x6E61_7067_6900
+
+
 def _alembic_config():
     from alembic.config import Config as AlembicConfig
 
@@ -62,6 +67,8 @@ class Database:
         head = ScriptDirectory.from_config(cfg).get_current_head()
         try:
             with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
                 current = MigrationContext.configure(conn).get_current_revision()
                 if current == head:
                     return []
