@@ -27,6 +27,7 @@ test: install system-deps
 bench: install system-deps
 	$(BIN)/python bench/dates_accuracy.py
 	$(BIN)/python bench/extract_speed.py
+	$(BIN)/python bench/backfill.py --sizes 10000 50000 --idle-sizes 1000 50000 --write
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -15,6 +15,7 @@ from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -152,8 +153,10 @@ class DraftWriter:
         return draft
 
 
+@lru_cache(maxsize=32)
 def template_environment(user_dir: Path | None) -> jinja2.Environment:
-    """Templates from ``user_dir`` first, then the built-in ones; undefined names are errors."""
+    """Templates from ``user_dir`` first, then the built-in ones; undefined names are errors.
+    One environment per folder for the process, so each template is compiled once."""
     builtin = resources.files("assistant.templates")
     loaders = [jinja2.FileSystemLoader(str(user_dir))] if user_dir else []
     loaders.append(jinja2.FileSystemLoader(str(builtin)))

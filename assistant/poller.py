@@ -64,7 +64,7 @@ RETRY = "retry"
 MAX_BACKOFF = 30.0
 WINDOW = 400  # messages of one folder fetched, parsed and extracted at a time
 POOL_THRESHOLD = 1000  # a backlog this long is parsed and extracted in worker processes
-EXTRACT_PROCESSES = 2
+EXTRACT_PROCESSES = 1  # one worker process: the ledger in this process is the slower half
 MAILBOX_WORKERS = 4  # mailboxes polled at once
 PROGRESS_THRESHOLD = 200  # a backlog longer than this shows a progress bar (terminal only)
 LEDGER_LOCK = "napgi-ledger"
@@ -372,7 +372,7 @@ class Poller:
 
     def read(self, imap: MailboxSession, ctx: _Box, drafts_folder: str, work: list[_Folder], deadline: Deadline) -> None:
         total = sum(len(f.uids) + len(f.queued) for f in work)
-        use_pool = total >= POOL_THRESHOLD and EXTRACT_PROCESSES > 1
+        use_pool = total >= POOL_THRESHOLD and EXTRACT_PROCESSES > 0
         if use_pool:
             self._pool_executor()  # start the workers before the progress bar's thread
         with self._progress_bar(ctx.name, total) as advance:

@@ -126,14 +126,14 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
 
 
 def _tree_rss(pid: int) -> int:
-    """Resident KB of ``pid`` and its descendants."""
+    """Proportional resident KB (PSS: shared pages split between the processes) of ``pid`` and its descendants."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/status") as f:
+            with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
             with open(f"/proc/{p}/task/{p}/children") as f:
                 todo += [int(c) for c in f.read().split()]
@@ -235,7 +235,7 @@ def machine() -> str:
 
 def table(rows: list[dict], ex: dict | None) -> str:
     lines = [
-        "| messages | backfill wall | backfill msg/s | baseline msg/s | backfill / baseline | peak RSS poll (tree) | idle poll (median of 5) |",
+        "| messages | backfill wall | backfill msg/s | baseline msg/s | backfill / baseline | peak RSS poll (tree PSS) | idle poll (median of 5) |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
