@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -62,7 +63,7 @@ class Contact(Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     language: Mapped[str | None] = mapped_column(String(8))
@@ -76,12 +77,12 @@ class Order(Base):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
-    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
     customer_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     vendor_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     items: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     promised: Mapped[date | None] = mapped_column(Date)
     required_by: Mapped[date | None] = mapped_column(Date)
     vendor_eta: Mapped[date | None] = mapped_column(Date)
@@ -132,7 +133,7 @@ class OrderEvent(Base):
     __tablename__ = "order_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(32))
@@ -165,7 +166,7 @@ class Message(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    in_reply_to: Mapped[str | None] = mapped_column(String(998), index=True)
     references: Mapped[str | None] = mapped_column(Text)
     role: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
@@ -173,7 +174,7 @@ class Message(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     extraction: Mapped[dict | None] = mapped_column(JSON)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     order: Mapped[Order | None] = relationship()
@@ -197,6 +198,7 @@ class Draft(Base):
     """A reply the assistant wrote: rendered, stored, then appended to the Drafts folder."""
 
     __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_order_day_kind", "order_id", "day", "kind"), Index("ix_drafts_mailbox_state", "mailbox", "state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(128), unique=True)

@@ -32,7 +32,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_no_draft(account
         deliver_all(account, wave)
         run = subprocess.Popen([sys.executable, "-m", "assistant", "poll", "--now", NOW], env=account.env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.8, 3.0))
+        time.sleep(rng.uniform(0.3, 1.5))
         if run.poll() is None:
             run.send_signal(signal.SIGKILL)
             killed += 1
