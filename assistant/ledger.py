@@ -81,16 +81,21 @@ class Ledger:
     def __init__(self, session: Session, config: Config):
         self.session = session
         self.config = config
+        self._parties: dict[tuple[str, str], Party] = {}
 
     # Parties and contacts
 
     def party(self, kind: str, domain: str) -> Party:
+        """The party for ``domain``, created on first sight (looked up once per transaction)."""
+        if (kind, domain) in self._parties:
+            return self._parties[(kind, domain)]
         party = self.session.scalar(select(Party).where(Party.kind == kind, Party.domain == domain))
         if party is None:
             table = self.config.vendors if kind == "vendor" else self.config.customers
             party = Party(kind=kind, domain=domain, name=table.names.get(domain, domain), language=table.languages.get(domain))
             self.session.add(party)
             self.session.flush()
+        self._parties[(kind, domain)] = party
         return party
 
     def contact(self, party: Party, address: Address, language: str | None) -> Contact:
