@@ -75,6 +75,17 @@ def _parse_now(value: str | None, zone: str = "Asia/Seoul") -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
 
 
+def _emit(rows: list[dict], as_json: bool, title: str, columns: list[str]) -> None:
+    """Rows as one JSON object per line, or as a table of ``columns``."""
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    from assistant.views import print_table
+
+    print_table(title, rows, columns)
+
+
 class AssistantGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
@@ -140,16 +151,12 @@ def poll(obj: Context, now_text: str | None, quiet: bool) -> None:
 @click.pass_obj
 def orders(obj: Context, status: str | None, as_json: bool, now_text: str | None) -> None:
     """List orders: status, promised date, vendor ETA, slip and the next action."""
-    from assistant.views import order_rows, print_table
+    from assistant.views import order_rows
 
     now = _parse_now(now_text, obj.config.rep.timezone)
     with obj.db.session() as session:
         rows = order_rows(session, obj.config, now, status)
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    print_table("Orders", rows, ["reference", "customer", "vendor", "status", "promised", "vendor_eta", "slipped", "updated", "next_action"])
+    _emit(rows, as_json, "Orders", ["reference", "customer", "vendor", "status", "promised", "vendor_eta", "slipped", "updated", "next_action"])
 
 
 @cli.command()
@@ -157,15 +164,11 @@ def orders(obj: Context, status: str | None, as_json: bool, now_text: str | None
 @click.pass_obj
 def drafts(obj: Context, as_json: bool) -> None:
     """List the drafts made: kind, order, recipient and state."""
-    from assistant.views import draft_rows, print_table
+    from assistant.views import draft_rows
 
     with obj.db.session() as session:
         rows = draft_rows(session)
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    print_table("Drafts", rows, ["day", "kind", "order", "to", "language", "state", "subject"])
+    _emit(rows, as_json, "Drafts", ["day", "kind", "order", "to", "language", "state", "subject"])
 
 
 @cli.command()
@@ -176,15 +179,10 @@ def drafts(obj: Context, as_json: bool) -> None:
 def messages(obj: Context, failed: bool, status: str | None, as_json: bool) -> None:
     """List the messages read: where, from whom, status and reason."""
     from assistant.failures import message_rows
-    from assistant.views import print_table
 
     with obj.db.session() as session:
         rows = message_rows(session, "failed" if failed else status)
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    print_table("Messages", rows, ["id", "folder", "uid", "sent_at", "sender", "subject", "status", "attempts", "reason"])
+    _emit(rows, as_json, "Messages", ["id", "folder", "uid", "sent_at", "sender", "subject", "status", "attempts", "reason"])
 
 
 @cli.command()
@@ -304,15 +302,11 @@ def preview(obj: Context, ref: str, kind: str, now_text: str | None) -> None:
 @click.pass_obj
 def unmatched(obj: Context, as_json: bool) -> None:
     """List order-related mail that matched no order; attach one with `assistant link`."""
-    from assistant.views import print_table, unmatched_rows
+    from assistant.views import unmatched_rows
 
     with obj.db.session() as session:
         rows = unmatched_rows(session)
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    print_table("Unmatched messages", rows, ["sent_at", "sender", "subject", "event", "order_refs", "message_id"])
+    _emit(rows, as_json, "Unmatched messages", ["sent_at", "sender", "subject", "event", "order_refs", "message_id"])
 
 
 @cli.command()

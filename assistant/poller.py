@@ -28,7 +28,6 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import importlib
 import logging
 import sys

@@ -21,7 +21,6 @@ from tests.reliability_support import (
     db_state,
     deliver_all,
     demo_mail,
-    demo_thread,
     draft_keys,
     reference_state,
     run_cli,

@@ -4,8 +4,6 @@ Revision ID: 0003
 Revises: 0002
 """
 from alembic import op
-import sqlalchemy as sa
-import assistant.models
 
 revision = '0003'
 down_revision = '0002'
