@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,12 +69,9 @@ PROGRESS_THRESHOLD = 200  # a backlog longer than this shows a progress bar (ter
 LEDGER_LOCK = "napgi-ledger"
 
 # Imported on first use, so that a poll with nothing new never loads spaCy, mail-parser
-# or Jinja2. ``assistant.poller.extract`` etc. still work (and can be replaced in tests).
+# or Jinja2.
 _LAZY = {
-    "extract": ("parsers.extract", "extract"),
-    "extract_many": ("parsers.extract", "extract_many"),
     "extraction_to_json": ("parsers.extract", "extraction_to_json"),
-    "parse_message": ("parsers.message", "parse_message"),
     "ExtractSettings": ("parsers.types", "ExtractSettings"),
     "Ledger": ("assistant.ledger", "Ledger"),
     "Directory": ("assistant.ledger", "Directory"),
@@ -105,7 +102,6 @@ class Incoming:
     raw: RawMessage
     parsed: ParsedMessage
     extraction: Extraction | None = None
-    extract_error: str | None = None
 
     @property
     def sort_key(self) -> tuple:
@@ -203,7 +199,7 @@ class _Folder:
     done: set[int] = field(default_factory=set)
     contiguous_index: int = 0  # uids[:contiguous_index] are all done
     buffer: deque = field(default_factory=deque)
-    pending: tuple | list | None = None
+    pending: tuple[list[RawMessage], Future | tuple] | None = None  # a window being parsed and extracted
     queued_window: set[int] = field(default_factory=set)
 
     @property
@@ -243,10 +239,6 @@ class Poller:
         self._postgres = db.engine.dialect.name == "postgresql"
         self._pool: ProcessPoolExecutor | None = None
         self._pool_lock = threading.Lock()
-
-    @property
-    def settings(self) -> ExtractSettings:
-        return extract_settings(self.config)
 
     def run(self) -> PollReport:
         boxes = list(self.config.mailboxes)
@@ -424,37 +416,21 @@ class Poller:
         if not f.queued_window.intersection(uids):
             for vanished in set(uids) - {r.uid for r in raws}:  # expunged since the SEARCH: nothing to wait for
                 f.mark_done(vanished)
-        if use_pool:
-            work = [(r.raw, None if self.replay else _plain_tz(r.internaldate), r.headers_only) for r in raws]
-            f.pending = (raws, self._pool_executor().submit(_parse_and_extract, work, ctx.config.rep.timezone, ctx.settings))
-        else:
-            f.pending = raws
+        work = [(r.raw, self._arrival(r), r.headers_only) for r in raws]
+        args = (work, ctx.config.rep.timezone, ctx.settings)
+        f.pending = (raws, self._pool_executor().submit(_parse_and_extract, *args) if use_pool else args)
 
     def _take_window(self, ctx: _Box, f: _Folder) -> None:
-        pending, f.pending = f.pending, None
-        if isinstance(pending, tuple):
-            raws, future = pending
-            items = [Incoming(raw, parsed, x) for raw, (parsed, x) in zip(raws, future.result())]
-        else:
-            items = self._parse_and_extract_here(ctx, pending)
+        (raws, pending), f.pending = f.pending, None
+        results = pending.result() if isinstance(pending, Future) else _parse_and_extract(*pending)
+        items = [Incoming(raw, parsed, x) for raw, (parsed, x) in zip(raws, results)]
         f.buffer = deque(sorted(items, key=lambda i: i.sort_key))
 
-    def _parse_and_extract_here(self, ctx: _Box, raws: list[RawMessage]) -> list[Incoming]:
-        items = [Incoming(raw, self.parse(raw, ctx.config.rep.timezone)) for raw in raws]
-        readable = [i for i in items if not i.raw.headers_only and not i.parsed.error]
-        run_one = _lazy("extract")
-        extract_module = importlib.import_module("parsers.extract")
-        if run_one is extract_module.extract:
-            for item, x in zip(readable, _lazy("extract_many")([i.parsed for i in readable], ctx.settings)):
-                item.extraction = x
-        else:  # ``extract`` was replaced (tests): call it for each message, as it is
-            for item in readable:
-                try:
-                    item.extraction = run_one(item.parsed, ctx.settings)
-                except Exception as exc:  # noqa: BLE001 - recorded on the message
-                    log.exception("extraction failed for %s", item.parsed.message_id)
-                    item.extract_error = f"{type(exc).__name__}: {exc}"
-        return items
+    def _arrival(self, raw: RawMessage) -> datetime | None:
+        """The server's arrival time, for a message whose Date is missing or absurd. A replay
+        trusts the Date header: arrival times of a restored or replayed mailbox say nothing
+        about when mail was sent."""
+        return None if self.replay else _plain_tz(raw.internaldate)
 
     def _pool_executor(self) -> ProcessPoolExecutor:
         with self._pool_lock:
@@ -480,12 +456,6 @@ class Poller:
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(name, total=total)
             yield lambda: bar.advance(task)
-
-    def parse(self, raw: RawMessage, timezone: str | None = None) -> ParsedMessage:
-        """Parse a fetched message. A replay trusts the Date header: the server's arrival
-        times of a restored or replayed mailbox say nothing about when mail was sent."""
-        arrival = None if self.replay else raw.internaldate
-        return _lazy("parse_message")(raw.raw, internaldate=arrival, default_tz=timezone or self.config.rep.timezone)
 
     def checkpoint_for(self, mailbox: str, folder: str, uidvalidity: int, row: Checkpoint | None) -> int:
         """The last UID processed in ``folder``; 0 when new or when UIDVALIDITY changed."""
@@ -669,9 +639,9 @@ class Poller:
         duplicate = self._duplicate_of(session, record, parsed)
         if duplicate is not None:
             raise MessageIgnored(f"duplicate of {duplicate.folder} uid {duplicate.uid}")
-        if item.extract_error or item.extraction is None:
-            raise MessageFailed(f"extraction error: {item.extract_error or 'not extracted'}")
         x = item.extraction
+        if x is None or x.error:
+            raise MessageFailed(x.error if x is not None else "extraction error: not extracted")
         record.role = ctx.directory.kind_of(parsed.from_)
         record.language = x.language
         record.extraction = _lazy("extraction_to_json")(x)

@@ -327,7 +327,7 @@ def _language(msg: ParsedMessage) -> str:
 
 
 def _failed(msg: ParsedMessage, exc: Exception) -> Extraction:
-    error = f"extraction failed: {type(exc).__name__}: {exc}"
+    error = f"extraction error: {type(exc).__name__}: {exc}"
     return Extraction(
         message_id=getattr(msg, "message_id", None),
         sent_at=getattr(msg, "sent_at", None),

@@ -203,17 +203,17 @@ def test_messages_without_message_id_and_reused_message_ids_are_each_handled_onc
 
 
 def test_a_failing_message_is_recorded_listed_and_retried_only_when_asked(account, monkeypatch):
-    import assistant.poller as poller
+    import parsers.extract as extraction
 
     deliver_all(account, demo_mail())
-    real = poller.extract
+    real = extraction._finish
 
-    def broken(parsed, settings):
-        if parsed.message_id == "<demo-ko-03@lenovo.com>":
+    def broken(msg, doc, settings, lang):
+        if msg.message_id == "<demo-ko-03@lenovo.com>":
             raise RuntimeError("extractor bug")
-        return real(parsed, settings)
+        return real(msg, doc, settings, lang)
 
-    monkeypatch.setattr(poller, "extract", broken)
+    monkeypatch.setattr(extraction, "_finish", broken)
     code, out, _ = run_cli(account, "poll", "--now", NOW)
     assert code == 0 and "1 failed" in out
     code, out, _ = run_cli(account, "messages", "--failed", "--json")
@@ -221,7 +221,7 @@ def test_a_failing_message_is_recorded_listed_and_retried_only_when_asked(accoun
     assert [(f["message_id"], f["reason"], f["attempts"]) for f in failed] == [
         ("<demo-ko-03@lenovo.com>", "extraction error: RuntimeError: extractor bug", 1)
     ]
-    monkeypatch.setattr(poller, "extract", real)
+    monkeypatch.setattr(extraction, "_finish", real)
     code, out, _ = run_cli(account, "poll", "--now", NOW)
     assert out.startswith("0 messages"), "a failed message is not retried unless asked"
     assert run_cli(account, "retry", "nope@x")[0] == 6
