@@ -75,6 +75,8 @@ def _ascii_word(ch: str) -> bool:
 # into its opposite ("지연 없이" is not a delay) or into boilerplate.
 _NOT_DELAYED = _Words(
     r"(?:지연|늦어지|늦춰지|연기되|밀리)(?:지|는\s*일은?|될\s*일은?)?\s*(?:은|는|이|도|사항은?|\s)*(?:없|아니|않)",
+    # A condition is not an announcement: "제출이 늦어지면", "지연 시", "if it is delayed".
+    r"(?:지연|늦어지|늦춰지|연기|밀리)(?:되|돼)?(?:면|\s*시\b|\s*시에)", r"\bif\s+(?:\w+\s+){0,3}?(?:is|are|gets?|were)\s+delayed\b",
     r"(?:차질|변동|변경|문제|이슈)\s*(?:사항)?\s*(?:은|는|이|가|도)?\s*(?:전혀\s*)?없",
     r"(?:예정|일정|계획)\s*대로", r"정상\s*(?:적으로)?\s*(?:진행|입고|출고|납품|처리)",
     r"\b(?:not|n't|never)\s+(?:be\s+|been\s+|being\s+|expect(?:ing)?\s+(?:any\s+)?)?(?:delayed|late|postponed|affected|delays?)\b",
@@ -93,7 +95,11 @@ _NOT_CONFIRMED = _Words(
     r"\b(?:not|n't|never)\s+(?:yet\s+)?(?:\w+\s+){0,5}?(?:commit(?:ted|ment|s)?|confirm(?:ed|ation|s)?|firm)\b",
     r"\bno\s+(?:\w+\s+){0,2}?(?:commit(?:ted|ment|s)?|confirm(?:ed|ation)?|firm)\b",
     r"\bunconfirmed\b", r"\bto\s+be\s+confirmed\b", r"\bTB[CD]\b", r"\bpending\s+(?:\w+\s+)?confirmation\b",
-    r"\bawaiting\s+(?:\w+\s+)?confirmation\b", r"\b(?:push|ask|press|wait|hope|aim|work|look)(?:ing)?\s+(?:for|to\s+get)\s+(?:a\s+)?firm",
+    r"\bawaiting\s+(?:\w+\s+)?confirmation\b", r"\bfirm\s+(?:\w+\s+)?up\b",
+    # Asking for a firm date is not having one: "I need a firm date", "a confirmed date would help".
+    r"\b(?:need|want|require|request|ask|look|wait)(?:s|ed|ing)?\s+(?:for\s+)?(?:a|an)\s+(?:firm|confirmed|committed)\b",
+    r"\b(?:a|an)\s+(?:firm|confirmed|committed)\s+(?:\w+\s+){0,2}?(?:would|will|could)\b",
+    r"\b(?:push|ask|press|wait|hope|aim|work|look)(?:ing)?\s+(?:for|to\s+get)\s+(?:a\s+)?firm",
     r"확정\S*\s*(?:\S+\s*){0,4}?(?:드릴게|드리겠|말씀\s*드리겠|말씀\s*드릴|알려\s*드릴|알려\s*드리겠|회신\s*드릴|회신\s*드리겠|안내\s*드리겠|안내\s*드릴)", r"\b(?:once|when|until|after|if|as\s+soon\s+as)\s+(?:\w+\s+){0,4}?confirm(?:ed|s|ation)?\b",
     r"\bwill\s+(?:be\s+)?confirm(?:ed)?\b", r"\bconfirm(?:ed)?\s+(?:later|soon|shortly|separately)\b",
     r"\b(?:please|kindly|pls)\s+(?:\w+\s+)?confirm\b", r"\b(?:can|could|would)\s+you\s+(?:\w+\s+)?confirm\b",
@@ -101,13 +107,14 @@ _NOT_CONFIRMED = _Words(
 )
 _NOT_DELIVERED = _Words(
     r"(?:입고|도착|납품|배송|수령)\s*(?:이|가|는|은)?\s*(?:되지|하지|안|못|않|전)",
-    r"(?:입고|도착|납품|배송|수령|설치|인수|검수)\s*(?:이|가|는|은)?\s*완료\s*(?:돼야|되어야|해야|되도록|될|되는|되면|되기|조건|예정|후|시|전|여부|일정)",
+    r"(?:입고|도착|납품|배송|수령|설치|인수|검수)\s*(?:이|가|는|은)?\s*완료\s*(?:돼야|되어야|해야|되도록|하도록|될|할|하겠|되는|되면|되기|하기|조건|예정|후|시|전|여부|일정)",
     r"아직\s*(?:\S+\s*){0,2}?(?:안|못)\s*\S*",
     r"\b(?:not|n't|never)\s+(?:yet\s+)?(?:been\s+)?(?:arrived|received|delivered|got(?:ten)?|come)\b",
     # Receiving an order or a mail is not receiving goods.
     r"(?:PO|P/O|발주\S*|주문\S*|오더\S*|메일|이메일|견적\S*|요청\S*|문의\S*|회신\S*|연락\S*|답변\S*|서류|자료|파일|문자|알림|안내\S*)\s*"
     r"(?:은|는|을|를|도)?\s*(?:잘\s*|무사히\s*)?(?:받았|수령|접수)\S*",
     r"\b(?:received|got|have|has)\s+(?:\w+\s+)?(?:your|the|our|this)\s+(?:\w+\s+)?(?:PO|P\.O\.|purchase\s+order|order|e-?mail|mail|message|quote|request|inquiry|note|RFQ)\b",
+    r"\breceived\s+(?:PO|P\.O\.|purchase\s+order|order)\b",
     r"\b(?:thank\s+you|thanks)\s+for\s+(?:\w+\s+){0,3}",
 )
 _NOT_SHIPPED = _Words(
@@ -123,7 +130,12 @@ _BOILERPLATE = _Words(
 _NOT_STOCK_CHECK = _Words(
     r"\bif\s+(?:they|he|she|there)\s+(?:\w+\s+)?(?:have|has|is|are)\s+(?:any\s+|enough\s+)?(?:\w+\s+)?(?:in\s+)?stock\b",
 )
-_MASKS = (_BOILERPLATE, _NOT_STOCK_CHECK, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
+# An apology for a delay already over, or for a late reply, announces no delay.
+_PAST_DELAY = _Words(
+    r"(?:그간|그동안|그\s*동안|지금까지)\s*(?:의\s*)?(?:지연|늦어)", r"(?:지연|늦어진\s*점)\s*(?:으로|로)?\s*(?:인해\s*)?(?:불편|심려|폐)",
+    r"\bdelay(?:ed)?\s+(?:in\s+)?(?:reply|replying|response|responding|answer|getting\s+back)",
+)
+_MASKS = (_BOILERPLATE, _NOT_STOCK_CHECK, _PAST_DELAY, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
 
 _CUES = {
     "delivered": _Words(
@@ -152,7 +164,9 @@ _CUES = {
         r"(?:납기|일정|입고일|납품일|출고일|도착일)\s*(?:가|이|를|을)?\s*(?:\S+\s*)?(?:변경|조정)", r"변경된\s*(?:납기|일정)",
         r"\bdelay(?:s|ed|ing)?\b", r"\blate\b", r"\blater\s+than\s+(?:planned|expected|promised)",
         r"\bback\s*-?\s*order(?:s|ed)?\b", r"\bslip(?:ped|s|page)?\b", r"\bpushed\s+(?:\w+\s+){0,4}?(?:out|back)\b", r"\bpostpone[ds]?\b",
-        r"\bshortage\b", r"\brescheduled\b", r"\brevised\s+(?:ETA|delivery|ship)", r"\bnew\s+(?:ETA|delivery\s+date|ship\s+date)\b",
+        r"\bshortage\b", r"\brescheduled\b", r"\brevised\s+(?:ETA|delivery|ship)",
+        r"\bnew\s+(?:estimated\s+|expected\s+)?(?:ETA|delivery\s+date|ship\s+date|arrival)\b",
+        r"\bno\s+longer\s+(?:achievable|possible|feasible|valid|realistic)\b",
         r"\bmoved\s+(?:out|back)\b",
     ),
     "confirmed": _Words(
@@ -164,7 +178,8 @@ _CUES = {
         r"들어올|들어옵|들어갈|들어갑", r"\bETA\b", r"\bexpect(?:s|ed|ing|ation)?\b", r"\bestimated?\b", r"\bscheduled\b", r"\bplanned\b",
         r"\b(?:will|should|would|shall)\s+(?:\w+\s+)?(?:be\s+)?(?:arrive|ship|deliver|land|reach|dispatch)",
         r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b", r"\btracking\s+(?:to|for)\b",
-        r"(?:로|으로)\s*(?:변경|조정|바뀌|바뀜|바꿨|당겨|앞당겨)", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+to\b",
+        r"(?:로|으로)\s*(?:(?:일정|납기|날짜|입고일)\s*(?:이|가)?\s*)?(?:변경|조정|바뀌|바뀜|바꿨|당겨|앞당겨)", r"\best\.",
+        r"\blooking\s+at\b", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+to\b",
     ),
     "stock_check": _Words(
         r"재고", r"보유\s*(?:수량|여부|중|하고)", r"\b(?:in|out\s+of)\s+stock\b", r"\bstock\b", r"\binventory\b",
@@ -183,13 +198,14 @@ _CUES = {
         r"\b(?:please|kindly|pls)\s+(?:advise|confirm|let\s+(?:me|us)\s+know|update|check|share)\b",
         r"\b(?:could|can|would)\s+you\b", r"\bfollow(?:ing)?\s*-?\s*up\b", r"\bstill\s+(?:waiting|haven'?t|have\s+not|not)\b",
         r"\burgent(?:ly)?\b", r"\bwhere\s+(?:is|are)\b", r"\bhaven'?t\s+heard\b", r"\bsend\s+(?:me|us)\s+(?:an?\s+)?(?:update|status)",
-        r"\bupdate\s*(?:부탁|요청|주세요|주시)", r"(?:현황|상황|일정)\s*(?:\S+\s*)?(?:문의|공유\s*부탁)",
+        r"\bupdate\s*(?:부탁|요청|주세요|주시)", r"\b(?:i|we)\s+need\s+(?:a|an|the)\s+(?:firm\s+|confirmed\s+|new\s+|exact\s+|real\s+)?(?:date|ETA|answer|update|timeline)\b",
+        r"(?:현황|상황|일정)\s*(?:\S+\s*)?(?:문의|공유\s*부탁)",
     ),
 }
 
 _QUESTION = re.compile(
     r"[?？]\s*\)?\s*$|(?:나요|까요|가요|는지요|은지요|ㄴ지요|습니까|니까|는지|을지|인지|던가요|ㄹ까)\s*[.~]*\s*$"
-    r"|^\s*(?:when|what|where|is|are|can|could|will|would|do|does|did|has|have|any)\b",
+    r"|^\s*(?:when|what|where|is|are|can|could|will|would|do|does|did|has|have|any)\b(?!\s*[:：])",
     _I,
 )
 # A question is an inquiry when it is about an order: delivery, dates, status, stock, quotes.
@@ -203,7 +219,7 @@ _WHEN = _Words(r"언제", r"\bwhen\b", r"\bhow\s+(?:long|soon)\b")
 _HEDGE = _Words(
     r"예상", r"잠정", r"아마", r"것\s*같", r"듯", r"가능성", r"추정", r"대략", r"희망", r"\btentative(?:ly)?\b",
     r"\bprovisional(?:ly)?\b", r"\bhopefully\b", r"\bprobably\b", r"\blikely\b", r"\bpossibly\b", r"\bmay\b", r"\bmight\b",
-    r"\bestimated?\b", r"\bexpected\b", r"\bapprox(?:imately|\.)?\b", r"\btry\s+to\b", r"\baim(?:ing)?\s+(?:for|to)\b",
+    r"\bestimated?\b", r"\best\.", r"\bexpected\b", r"\bapprox(?:imately|\.)?\b", r"\btry\s+to\b", r"\baim(?:ing)?\s+(?:for|to)\b",
     r"\bshould\s+be\b", r"\bif\s+all\s+goes\b", r"\bbest\s+effort\b",
 )
 _DELIVERY = _Words(
@@ -218,6 +234,7 @@ _NEED = _Words(
     r"\bneed(?:ed|s)?\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\brequired\s+(?:\w+\s+)?(?:by|before)\b", r"\bno\s+later\s+than\b",
     r"\bdeadline\b", r"\bat\s+the\s+latest\b", r"\bmust\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\bhave\s+to\s+(?:\w+\s+){0,4}?by\b",
     r"\bin\s+time\s+for\b", r"\bgo-?\s*live\b", r"\bhas\s+to\s+(?:\w+\s+){0,4}?by\b",
+    r"\b(?:could|can)\s+(?:we|i|you)\s+(?:\S+\s+){0,2}?(?:get|have|receive|deliver)\b(?:\s+\S+){0,6}?\s+by\b",
 )
 
 # Stated causes.  A phrase with a connector ("due to X", "X로 인해") wins; else a cause keyword.
@@ -293,6 +310,9 @@ def analyse_sentence(text: str, has_date: bool = False, context: str = "") -> Se
         found.discard("stock_check")
     hedged = _HEDGE.search(low) is not None
     delivery = _DELIVERY.search(low) is not None
+    if not (has_date or delivery):
+        # A confirmation of no date and no delivery is of something else ("Registration confirmed").
+        found.discard("confirmed")
     firm = "confirmed" in found and not hedged
     if "confirmed" in found and hedged:
         found.discard("confirmed")
@@ -326,9 +346,9 @@ def decide_event(cues: Iterable[SentenceCues], role: str = "other") -> tuple[str
 
     A customer does not announce delays or dates: a customer's delay cue counts as
     an inquiry (a complaint), an eta/confirmed cue as nothing (their own plans), and
-    the dates of a need-by sentence are not an inquiry either.  A vendor makes an
-    inquiry only by asking a question ("아직 본사 답 없어요" is no news, not a
-    question).
+    the dates of a need-by sentence are not an inquiry either.  A vendor or the rep
+    makes an inquiry only by asking a question ("아직 본사 답 없어요" is no news, and
+    "일정 공유 부탁해요" to a colleague is a request, not a question).
     """
     best: tuple[int, SentenceCues, str] | None = None
     for sc in cues:
@@ -338,7 +358,7 @@ def decide_event(cues: Iterable[SentenceCues], role: str = "other") -> tuple[str
             events &= _CUSTOMER_REPORTS
             if extra and not sc.need:
                 events.add("inquiry")
-        elif role == "vendor" and not sc.question:
+        elif role in ("vendor", "rep") and not sc.question:
             events.discard("inquiry")
         for event in events:
             rank = PRECEDENCE.index(_SAME_RANK.get(event, event))

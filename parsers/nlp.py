@@ -46,13 +46,15 @@ _SENTENCE_END = re.compile(
     r"(?:[?!。？！]+|(?<=[가-힣])\.+|(?<=[A-Za-z]{2})\.(?!\w)|(?<=[\d)])\.(?=\s+[A-Z가-힣]))[)\]\"'”’]*(?=\s)"
 )
 _ABBREVIATION_BEFORE = re.compile(
-    r"(?:^|[^A-Za-z])(?:no|nr|mr|ms|mrs|dr|co|ltd|inc|corp|approx|vs|etc|qty|ref|tel|fax|st|"
+    r"(?:^|[^A-Za-z])(?:no|nr|mr|ms|mrs|dr|co|ltd|inc|corp|approx|est|prev|orig|req|vs|etc|qty|ref|tel|fax|st|"
     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)$",
     re.IGNORECASE,
 )
 _LIST_MARKER = re.compile(r"\s*\d{1,2}$")
 _WRAP_WIDTH = 60
 _LINE_END_PUNCT = tuple(".?!:;다요")
+# A Korean clause that goes on: "원래 12월 10일 입고 예정이었으나," / "확인해 보니".
+_CONTINUING_CLAUSE = re.compile(r"(?:으나|지만|는데|었고|였고|이며|되며|하며|면서|므로|어서|아서|해서|라서|보니)\s*,?$")
 
 
 class MailTokenizer:
@@ -73,8 +75,11 @@ class MailTokenizer:
 
 
 def _soft_wrap(line: str, next_line: str) -> bool:
-    """``line`` ran to full width inside a hard-wrapped paragraph that ``next_line`` continues."""
+    """``line`` ran to full width inside a hard-wrapped paragraph that ``next_line``
+    continues, or ends in a Korean clause that the next line finishes."""
     first = next_line[:1]
+    if _CONTINUING_CLAUSE.search(line) and "가" <= first <= "힣":
+        return True
     return (
         len(line) >= _WRAP_WIDTH
         and " | " not in line

@@ -2,6 +2,7 @@
 
 Normalisation: upper case; a prefix keyword followed by a separator and the
 number is joined without the separator (``S/O# 7712399`` -> ``SO7712399``,
+``Order No. | 1038472915`` in a table row -> ``PO1038472915``,
 ``발주번호: 4500012346`` -> ``PO4500012346``, ``Quote #2026-0350`` ->
 ``Q2026-0350``).  A reference written with a hyphenated prefix stays as written
 (``PO-2026-0412``).  "Order No." / "오더번호" / "주문번호" are read as the
@@ -22,7 +23,7 @@ from parsers.types import OrderRef
 # hyphens/slashes (``2026-0350``, ``4500012345``, ``77123-01``), at least 4 digits.
 _NUMBER = r"(?P<num>\d[0-9A-Z]*(?:-[0-9A-Z]+)*)"
 _END = r"(?![0-9A-Za-z]|[.,]\d)"
-_SEP = r"(?:\s*(?:No\.?|Number|Num\.?|Nr\.?|번호|#|:|：|\.)\s*)*\s*"
+_SEP = r"(?:\s*(?:No\.?|Number|Num\.?|Nr\.?|번호|#|:|：|\.|\|)\s*)*\s*"
 # Words that are also ordinary English need an explicit separator ("order of 5000").
 _STRICT_SEP = r"\s*(?:No\.?|Number|Num\.?|Nr\.?|#|:)"
 _START = r"(?<![0-9A-Za-z])"
