@@ -227,6 +227,7 @@ _DELIVERY = _Words(
     r"리드\s*타임", r"설치", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\blead\s*-?\s*time", r"\bdispatch", r"\breceive",
     r"\bin\s+stock\b", r"\bon\s+site\b", r"\bland(?:s|ing)?\b",
 )
+_DATE_WORD = _Words(r"\bdates?\b", r"\bschedule", r"일정", r"날짜", r"일자")
 _NEED = _Words(
     r"까지\s*(?:는|은|도)?\s*(?:꼭|반드시|무조건|필히|최소한)?\s*(?:\S+\s*){0,3}?"
     r"(?:필요|있어야|받아야|들어와야|되어야|돼야|해야|해\s*주셔야|부탁|주셔야|맞춰|가능할까|가능한지|가능하신지|받을\s*수)",
@@ -310,7 +311,7 @@ def analyse_sentence(text: str, has_date: bool = False, context: str = "") -> Se
         found.discard("stock_check")
     hedged = _HEDGE.search(low) is not None
     delivery = _DELIVERY.search(low) is not None
-    if not (has_date or delivery):
+    if not (has_date or delivery or _DATE_WORD.search(low)):
         # A confirmation of no date and no delivery is of something else ("Registration confirmed").
         found.discard("confirmed")
     firm = "confirmed" in found and not hedged
@@ -346,9 +347,9 @@ def decide_event(cues: Iterable[SentenceCues], role: str = "other") -> tuple[str
 
     A customer does not announce delays or dates: a customer's delay cue counts as
     an inquiry (a complaint), an eta/confirmed cue as nothing (their own plans), and
-    the dates of a need-by sentence are not an inquiry either.  A vendor or the rep
-    makes an inquiry only by asking a question ("아직 본사 답 없어요" is no news, and
-    "일정 공유 부탁해요" to a colleague is a request, not a question).
+    the dates of a need-by sentence are not an inquiry either.  A vendor makes an
+    inquiry only by asking a question ("아직 본사 답 없어요" is no news, not a
+    question).
     """
     best: tuple[int, SentenceCues, str] | None = None
     for sc in cues:
@@ -358,7 +359,7 @@ def decide_event(cues: Iterable[SentenceCues], role: str = "other") -> tuple[str
             events &= _CUSTOMER_REPORTS
             if extra and not sc.need:
                 events.add("inquiry")
-        elif role in ("vendor", "rep") and not sc.question:
+        elif role == "vendor" and not sc.question:
             events.discard("inquiry")
         for event in events:
             rank = PRECEDENCE.index(_SAME_RANK.get(event, event))
