@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from assistant.config import Config
 from assistant.errors import AssistantError
 from assistant.ledger import Ledger
-from assistant.models import ORDER_STATUSES, Order, OrderEvent, OrderRef
+from assistant.models import ORDER_STATUSES, Order, OrderEvent
 from parsers.refs import find_refs
 from parsers.types import Address
 
@@ -118,7 +118,7 @@ def import_orders(session: Session, config: Config, path: Path, now: datetime) -
             updated += 1
         for kind, value in row.refs:
             if ledger.by_ref(value) is None:
-                session.add(OrderRef(order_id=order.id, kind=kind, value=value))
+                ledger.add_ref(order, kind, value)
         _party(ledger, order, "customer", row.customer)
         _party(ledger, order, "vendor", row.vendor)
         sentence = f"imported from {path.name} line {row.line}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 
 from assistant.config import Config
 from assistant.models import CLOSED_STATUSES, Contact, Message, Order, OrderEvent, OrderRef, Party
@@ -75,46 +75,115 @@ def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
-class Ledger:
-    """Reads and changes orders inside one session (one transaction per message)."""
+class KnownRows:
+    """Parties and contacts already in the database, kept for the length of one poll.
 
-    def __init__(self, session: Session, config: Config):
+    A backfill meets the same few dozen parties and contacts thousands of times; each
+    transaction gets them from here instead of a query. Only rows read from the
+    database are kept (never one created by a transaction that might roll back), as
+    their column values; a contact this poll changes is dropped and read again.
+    """
+
+    _COLUMNS = {Party: ("id", "kind", "domain", "name", "language"), Contact: ("id", "party_id", "email", "name", "language")}
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple, dict] = {}
+
+    def get(self, session: Session, model: type, key: tuple):
+        """The row for ``key`` attached to ``session`` without a query, or None if not kept."""
+        values = self._rows.get((model, *key))
+        if values is None:
+            return None
+        row = model(**values)
+        make_transient_to_detached(row)
+        return session.merge(row, load=False)
+
+    def keep(self, model: type, key: tuple, row) -> None:
+        self._rows[(model, *key)] = {c: getattr(row, c) for c in self._COLUMNS[model]}
+
+    def forget(self, model: type, key: tuple) -> None:
+        self._rows.pop((model, *key), None)
+
+
+class Ledger:
+    """Reads and changes orders inside one session (one transaction per message).
+
+    ``known`` (optional) keeps parties and contacts between the transactions of one poll.
+    """
+
+    def __init__(self, session: Session, config: Config, known: KnownRows | None = None):
         self.session = session
         self.config = config
+        self.known = known or KnownRows()
         self._parties: dict[tuple[str, str], Party] = {}
+        self._contacts: dict[str, Contact] = {}
+        self._ref_orders: dict[str, Order | None] = {}
 
     # Parties and contacts
 
     def party(self, kind: str, domain: str) -> Party:
-        """The party for ``domain``, created on first sight (looked up once per transaction)."""
-        if (kind, domain) in self._parties:
-            return self._parties[(kind, domain)]
-        party = self.session.scalar(select(Party).where(Party.kind == kind, Party.domain == domain))
+        """The party for ``domain``, created on first sight."""
+        key = (kind, domain)
+        party = self._parties.get(key) or self.known.get(self.session, Party, key)
+        if party is None:
+            party = self.session.scalar(select(Party).where(Party.kind == kind, Party.domain == domain))
+            if party is not None:
+                self.known.keep(Party, key, party)
         if party is None:
             table = self.config.vendors if kind == "vendor" else self.config.customers
             party = Party(kind=kind, domain=domain, name=table.names.get(domain, domain), language=table.languages.get(domain))
             self.session.add(party)
             self.session.flush()
-        self._parties[(kind, domain)] = party
+        self._parties[key] = party
         return party
 
     def contact(self, party: Party, address: Address, language: str | None) -> Contact:
-        contact = self.session.scalar(select(Contact).where(Contact.email == address.email))
+        """The contact for ``address`` (created on first sight), with its name and language brought up to date."""
+        key = (address.email,)
+        contact = self._contacts.get(address.email) or self.known.get(self.session, Contact, key)
+        if contact is None:
+            contact = self.session.scalar(select(Contact).where(Contact.email == address.email))
+            if contact is not None:
+                self.known.keep(Contact, key, contact)
         if contact is None:
             contact = Contact(party_id=party.id, email=address.email, name=address.name)
             self.session.add(contact)
+            self.session.flush()
+        changed = False
         if address.name and not contact.name:
-            contact.name = address.name
-        if language:
-            contact.language = language
-        self.session.flush()
+            contact.name, changed = address.name, True
+        if language and contact.language != language:
+            contact.language, changed = language, True
+        if changed:
+            self.known.forget(Contact, key)
+        self._contacts[address.email] = contact
         return contact
+
+    def set_contact_language(self, contact: Contact, language: str | None) -> None:
+        """Note the language of a contact who has none yet."""
+        if contact.language is None and language:
+            contact.language = language
+            self.known.forget(Contact, (contact.email,))
 
     # Finding orders
 
+    def orders_by_ref(self, values: list[str]) -> dict[str, Order | None]:
+        """The order each reference names (None if unknown), read with all its references in one query."""
+        missing = [v for v in dict.fromkeys(values) if v not in self._ref_orders]
+        if missing:
+            rows = self.session.execute(
+                select(OrderRef.value, Order)
+                .join(Order, OrderRef.order_id == Order.id)
+                .where(OrderRef.value.in_(missing))
+                .options(joinedload(Order.refs))
+            )
+            found = dict(rows.unique().all())
+            for value in missing:
+                self._ref_orders[value] = found.get(value)
+        return {v: self._ref_orders[v] for v in values}
+
     def by_ref(self, value: str) -> Order | None:
-        ref = self.session.scalar(select(OrderRef).where(OrderRef.value == value))
-        return ref.order if ref else None
+        return self.orders_by_ref([value])[value]
 
     def by_thread(self, parsed: ParsedMessage) -> Order | None:
         ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
@@ -137,17 +206,16 @@ class Ledger:
         quoted history; then, for a message naming no reference at all, the counterpart's
         only open order. Unknown references outside a known thread mean a new order.
         """
+        known = self.orders_by_ref([r.value for r in [*x.order_refs, *x.quoted_refs]])
         for ref in x.order_refs:
-            order = self.by_ref(ref.value)
-            if order:
-                return order, f"reference {ref.value}"
+            if known[ref.value]:
+                return known[ref.value], f"reference {ref.value}"
         order = self.by_thread(parsed)
         if order:
             return order, "thread"
         for ref in x.quoted_refs:
-            order = self.by_ref(ref.value)
-            if order:
-                return order, f"quoted reference {ref.value}"
+            if known[ref.value]:
+                return known[ref.value], f"quoted reference {ref.value}"
         if party is not None and not x.order_refs and x.event in ORDER_EVENTS:
             candidates = self.open_orders_of(party)
             if len(candidates) == 1:
@@ -169,20 +237,25 @@ class Ledger:
         return self.apply(order, record, x, counterpart, now)
 
     def create_order(self, x: Extraction, now: datetime) -> Order:
-        order = Order(status="open", created_at=now, updated_at=now, items="")
+        """A new open order (written with the rest of the transaction; its references come from ``attach_refs``)."""
+        order = Order(status="open", created_at=now, updated_at=now, items="", refs=[])
         self.session.add(order)
-        self.session.flush()
         return order
 
     def attach_refs(self, order: Order, x: Extraction) -> list[str]:
         """Add the message's references to ``order``; return those that were new."""
         added = []
+        known = self.orders_by_ref([r.value for r in x.order_refs])
         for ref in x.order_refs:
-            if self.by_ref(ref.value) is None:
-                self.session.add(OrderRef(order_id=order.id, kind=ref.kind, value=ref.value))
+            if known[ref.value] is None and ref.value not in added:
+                self.add_ref(order, ref.kind, ref.value)
                 added.append(ref.value)
-        self.session.flush()
         return added
+
+    def add_ref(self, order: Order, kind: str, value: str) -> None:
+        """Name ``order`` by one more reference (which no order has yet)."""
+        order.refs.append(OrderRef(kind=kind, value=value))
+        self._ref_orders[value] = order
 
     # Applying a message
 
@@ -202,7 +275,6 @@ class Ledger:
             if items:
                 self._set(order, record, sent, "items", items, items, events)
         order.updated_at = now
-        self.session.flush()
         return events
 
     def _apply_vendor(self, order, record, x, counterpart, party, sent, events) -> None:
@@ -247,8 +319,7 @@ class Ledger:
             if order.customer_id is None:
                 order.customer_id = party.id
             contact = self.contact(party, counterpart.address, None)
-            if contact.language is None:
-                contact.language = x.language
+            self.set_contact_language(contact, x.language)
             if order.customer_contact_id is None:
                 order.customer_contact_id = contact.id
             order.last_customer_update_at = sent
@@ -258,8 +329,7 @@ class Ledger:
             if order.vendor_id is None:
                 order.vendor_id = party.id
             contact = self.contact(party, counterpart.address, None)
-            if contact.language is None:
-                contact.language = x.language
+            self.set_contact_language(contact, x.language)
             order.last_vendor_chase_at = sent
 
     def _set(self, order, record, sent, field, value, sentence, events) -> None:
@@ -278,8 +348,8 @@ class Ledger:
 
     def _event(self, order, record, at, kind, field, old, new, sentence, confirmed=None) -> OrderEvent:
         event = OrderEvent(
-            order_id=order.id,
-            message_id=record.id if record is not None else None,
+            order=order,
+            message=record,
             at=at,
             kind=kind,
             field=field,

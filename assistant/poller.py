@@ -41,7 +41,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
@@ -74,6 +74,7 @@ _LAZY = {
     "extraction_to_json": ("parsers.extract", "extraction_to_json"),
     "ExtractSettings": ("parsers.types", "ExtractSettings"),
     "Ledger": ("assistant.ledger", "Ledger"),
+    "KnownRows": ("assistant.ledger", "KnownRows"),
     "Directory": ("assistant.ledger", "Directory"),
     "ORDER_EVENTS": ("assistant.ledger", "ORDER_EVENTS"),
     "Planner": ("assistant.planner", "Planner"),
@@ -102,6 +103,7 @@ class Incoming:
     raw: RawMessage
     parsed: ParsedMessage
     extraction: Extraction | None = None
+    unseen: bool = False  # no record of it in the ledger: not at this UID, not under an older UIDVALIDITY
 
     @property
     def sort_key(self) -> tuple:
@@ -170,6 +172,7 @@ class _Box:
     config: Config
     _settings: Any = None
     _directory: Any = None
+    _known_rows: Any = None
 
     @property
     def name(self) -> str:
@@ -187,6 +190,13 @@ class _Box:
             self._directory = _lazy("Directory")(self.config)
         return self._directory
 
+    @property
+    def known_rows(self):
+        """Parties and contacts read during this poll (see ``ledger.KnownRows``)."""
+        if self._known_rows is None:
+            self._known_rows = _lazy("KnownRows")()
+        return self._known_rows
+
 
 @dataclass
 class _Folder:
@@ -201,6 +211,7 @@ class _Folder:
     buffer: deque = field(default_factory=deque)
     pending: tuple[list[RawMessage], Future | tuple] | None = None  # a window being parsed and extracted
     queued_window: set[int] = field(default_factory=set)
+    older_records: bool | None = None  # the ledger has messages of this folder under another UIDVALIDITY
 
     @property
     def name(self) -> str:
@@ -423,8 +434,20 @@ class Poller:
     def _take_window(self, ctx: _Box, f: _Folder) -> None:
         (raws, pending), f.pending = f.pending, None
         results = pending.result() if isinstance(pending, Future) else _parse_and_extract(*pending)
-        items = [Incoming(raw, parsed, x) for raw, (parsed, x) in zip(raws, results)]
+        recorded = self._recorded(ctx, f, [r.uid for r in raws])
+        items = [Incoming(raw, parsed, x, unseen=raw.uid not in recorded) for raw, (parsed, x) in zip(raws, results)]
         f.buffer = deque(sorted(items, key=lambda i: i.sort_key))
+
+    def _recorded(self, ctx: _Box, f: _Folder, uids: list[int]) -> set[int]:
+        """Of ``uids``, those the ledger may already know (one query per window): recorded at
+        that UID, or every one of them when the folder has records under another UIDVALIDITY."""
+        here = (Message.mailbox == ctx.name, Message.folder == f.name)
+        with self.db.session() as session:
+            if f.older_records is None:
+                f.older_records = session.scalar(select(exists().where(*here, Message.uidvalidity != f.state.uidvalidity)))
+            if f.older_records:
+                return set(uids)
+            return set(session.scalars(select(Message.uid).where(*here, Message.uidvalidity == f.state.uidvalidity, Message.uid.in_(uids))))
 
     def _arrival(self, raw: RawMessage) -> datetime | None:
         """The server's arrival time, for a message whose Date is missing or absurd. A replay
@@ -519,7 +542,7 @@ class Poller:
         sha = hashlib.sha256(raw.raw).hexdigest()
         try:
             with self._ledger() as session:
-                known = self._known(session, raw, parsed, sha)
+                known = None if item.unseen else self._known(session, raw, parsed, sha)
                 if known is not None and known.status != RETRY:
                     self._advance(session, raw.mailbox, raw.folder, raw.uidvalidity, checkpoint)
                     return self._already_done(raw, parsed), []
@@ -535,7 +558,7 @@ class Poller:
         except Exception as exc:  # a bug in the ledger, planner or drafts must not stop the run
             if not isinstance(exc, _Broken):
                 log.exception("%s/%s uid %s %s: failed", box.name, raw.folder, raw.uid, parsed.message_id)
-            outcome, draft_ids = self._record_failure(raw, parsed, sha, checkpoint, f"{type(exc).__name__}: {exc}"[:2000]), []
+            outcome, draft_ids = self._record_failure(item, sha, checkpoint, f"{type(exc).__name__}: {exc}"[:2000]), []
         self._seen.add((raw.mailbox, raw.folder, raw.uid))
         faults.crash_point("committed")
         log.info("%s/%s uid %s %s: %s %s", box.name, raw.folder, raw.uid, parsed.message_id, outcome.status, outcome.reason)
@@ -548,12 +571,18 @@ class Poller:
         return Outcome(raw.folder, raw.uid, parsed.message_id, "ignored", "already processed")
 
     def _apply(self, session: Session, ctx: _Box, item: Incoming, record: Message) -> tuple[Outcome, list[int]]:
+        """Apply the message to the ledger (one flush: its record, order, references and events are
+        written together), then plan and render the drafts it calls for."""
         raw, parsed, box = item.raw, item.parsed, ctx.box
         outcome = Outcome(raw.folder, raw.uid, parsed.message_id, "ok", "")
         draft_ids: list[int] = []
         try:
-            order, draft_ids = self._handle(session, ctx, item, record)
-            record.status, record.reason = "ok", record.reason or "applied"
+            with session.no_autoflush:
+                order, x, counterpart, events = self._handle(session, ctx, item, record)
+            session.flush()
+            planner = _lazy("Planner")(session, ctx.config)
+            plans = planner.after_message(order, record, x, counterpart, events, self.now)
+            draft_ids = self._drafts(session, ctx, planner, plans)
             outcome.order = order.reference if order else None
         except _Skipped as signal:
             record.status, record.reason = "skipped", signal.reason
@@ -562,16 +591,16 @@ class Poller:
         except MessageFailed as signal:
             record.status, record.reason = "failed", signal.reason
             log.warning("%s/%s uid %s %s: failed: %s", box.name, raw.folder, raw.uid, parsed.message_id, signal.reason)
-        if record.status == "ok" and record.order_id is None:
-            record.status = "unmatched"
         outcome.status, outcome.reason = record.status, record.reason or ""
         outcome.drafts = [session.get(Draft, i).kind for i in draft_ids]
         return outcome, draft_ids
 
-    def _record_failure(self, raw: RawMessage, parsed: ParsedMessage, sha: str, checkpoint: int, reason: str) -> Outcome:
+    def _record_failure(self, item: Incoming, sha: str, checkpoint: int, reason: str) -> Outcome:
         """Record the message as failed in a fresh transaction (its partial changes were rolled back)."""
+        raw, parsed = item.raw, item.parsed
         with self._ledger() as session:
-            record = self._record(session, raw, parsed, sha, self._known(session, raw, parsed, sha))
+            known = None if item.unseen else self._known(session, raw, parsed, sha)
+            record = self._record(session, raw, parsed, sha, known)
             record.status, record.reason = "failed", reason
             self._advance(session, raw.mailbox, raw.folder, raw.uidvalidity, checkpoint)
         return Outcome(raw.folder, raw.uid, parsed.message_id, "failed", reason)
@@ -627,10 +656,11 @@ class Poller:
         record.processed_at = self.now
         if known is None:
             session.add(record)
-        session.flush()
         return record
 
     def _handle(self, session: Session, ctx: _Box, item: Incoming, record: Message):
+        """Match the message to an order and apply it: ``(order or None, extraction, counterpart, events)``.
+        Sets the record's status (ok or unmatched) and reason; raises a signal for mail not applied."""
         raw, parsed = item.raw, item.parsed
         if raw.headers_only:
             raise _Skipped(f"larger than max_message_bytes ({raw.size} bytes): headers only, not read")
@@ -638,7 +668,7 @@ class Poller:
             raise MessageFailed(parsed.error)
         duplicate = self._duplicate_of(session, record, parsed)
         if duplicate is not None:
-            raise MessageIgnored(f"duplicate of {duplicate.folder} uid {duplicate.uid}")
+            raise MessageIgnored(f"duplicate of {duplicate[0]} uid {duplicate[1]}")
         x = item.extraction
         if x is None or x.error:
             raise MessageFailed(x.error if x is not None else "extraction error: not extracted")
@@ -648,29 +678,29 @@ class Poller:
         counterpart = ctx.directory.counterpart(parsed)
         if counterpart.kind == "other":
             raise MessageIgnored("not from or to a known customer or vendor")
-        ledger = _lazy("Ledger")(session, ctx.config)
+        ledger = _lazy("Ledger")(session, ctx.config, ctx.known_rows)
         party = ledger.party(counterpart.kind, counterpart.domain)
         order, how = ledger.match(parsed, x, party)
         if order is None and x.order_refs:
             order, how = ledger.create_order(x, self.now), "new order from " + ", ".join(r.value for r in x.order_refs)
-        planner = _lazy("Planner")(session, ctx.config)
         if order is None:
+            record.status = "unmatched"
             record.reason = how if (x.event in _lazy("ORDER_EVENTS")) else f"not order-related ({x.event})"
-            return None, self._drafts(session, ctx, planner, planner.after_message(None, record, x, counterpart, [], self.now))
+            return None, x, counterpart, []
         ledger.attach_refs(order, x)
-        record.order_id = order.id
-        record.reason = f"matched by {how}"
-        events = ledger.apply(order, record, x, counterpart, self.now)
-        plans = planner.after_message(order, record, x, counterpart, events, self.now)
-        return order, self._drafts(session, ctx, planner, plans)
+        record.order = order
+        record.status, record.reason = "ok", f"matched by {how}"
+        return order, x, counterpart, ledger.apply(order, record, x, counterpart, self.now)
 
-    def _duplicate_of(self, session: Session, record: Message, parsed: ParsedMessage) -> Message | None:
-        return session.scalar(
-            select(Message).where(
-                self._same_message(record.sha256, parsed), Message.id != record.id,
+    def _duplicate_of(self, session: Session, record: Message, parsed: ParsedMessage) -> tuple[str, int] | None:
+        """The folder and UID of an earlier copy of this message that was handled."""
+        other = () if record.id is None else (Message.id != record.id,)
+        return session.execute(
+            select(Message.folder, Message.uid).where(
+                self._same_message(record.sha256, parsed), *other,
                 Message.status.not_in(("failed", RETRY, "processing")),
             ).order_by(Message.id).limit(1)
-        )
+        ).first()
 
     def _drafts(self, session: Session, ctx: _Box, planner: Planner, plans: list[DraftPlan]) -> list[int]:
         made = []
@@ -697,14 +727,23 @@ class Poller:
         ) is not None
 
     def _advance(self, session: Session, mailbox: str, folder: str, uidvalidity: int, last_uid: int) -> None:
-        row = session.scalar(select(Checkpoint).where(Checkpoint.mailbox == mailbox, Checkpoint.folder == folder))
-        if row is None:
-            row = Checkpoint(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0, updated_at=self.now)
-            session.add(row)
-        if row.uidvalidity != uidvalidity:
-            row.uidvalidity, row.last_uid = uidvalidity, 0
-        row.last_uid = max(row.last_uid, last_uid)
-        row.updated_at = self.now
+        """Move the folder's checkpoint up to ``last_uid`` (one statement; a new UIDVALIDITY starts it over)."""
+        moved = session.execute(
+            update(Checkpoint)
+            .where(Checkpoint.mailbox == mailbox, Checkpoint.folder == folder)
+            .values(
+                last_uid=case(
+                    (Checkpoint.uidvalidity != uidvalidity, last_uid),
+                    (Checkpoint.last_uid > last_uid, Checkpoint.last_uid),
+                    else_=last_uid,
+                ),
+                uidvalidity=uidvalidity,
+                updated_at=self.now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount == 0:
+            session.add(Checkpoint(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=self.now))
 
     # Time-driven drafts and the outbox
 

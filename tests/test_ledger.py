@@ -65,8 +65,9 @@ def feed(db, config, parsed: ParsedMessage, x: Extraction, now: datetime):
             order, how = ledger.create_order(x, now), "created"
         if order is not None:
             ledger.attach_refs(order, x)
-            record.order_id = order.id
+            record.order = order
             ledger.apply(order, record, x, counterpart, now)
+        session.flush()
         return (order.id if order else None), how
 
 
