@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 from typing import Iterable, Iterator
 
@@ -25,7 +25,10 @@ MAX_CHARS = 20_000  # new text beyond this is not read (a mail body, not an atta
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|fw|fwd|aw|sv|답장|회신|전달)\s*[:：]", re.IGNORECASE)
 # Dates that are about something else than delivery, judged from the words next to them.
 _NOT_DELIVERY = re.compile(
-    r"회의|미팅|통화|콜|방문|세금\s*계산서|계산서|인보이스|청구|결제|입금|지급|회신|답변|유효|발행|견적\s*유효|매출|정산|결산|"
+    r"회의|미팅|통화|콜|방문|세금\s*계산서|계산서|인보이스|청구|결제|입금|지급|"
+    # A reply still to come is dated ("화요일까지 회신드리겠습니다"); one received or
+    # quoted is not ("입고 확정 회신 받았습니다", "벤더 회신으로는").
+    r"(?:회신|답변)\s*(?:을|를)?\s*(?:드리|드릴|드립|주시|주세|주실|부탁|요청|예정|하겠|할)|유효|발행|견적\s*유효|매출|정산|결산|"
     r"세미나|웨비나|행사|"
     r"\b(?:meeting|call|visit|invoice[ds]?|billing|payment|paid|pay|reply|respond|answer|valid|quote\s+expires|expir\w*|webinar|"
     r"seminar|summit|conference|register|registration|pricing|price|early-bird|sale|reporting|chase|get\s+back)\b",
@@ -52,6 +55,15 @@ _AUTO_REPLY = re.compile(
 )
 # A date given as what was expected before ("Previous ETA: 11/16", "기존 납기 12/8").
 _OLD_DATE = re.compile(r"\b(?:previous|original(?:ly)?|old|initial|prior)\b|기존|원래|당초|변경\s*전|이전", re.IGNORECASE)
+# The same, right before the date it qualifies ("the previous ETA of Nov 27", "원래 12월 10일").
+_OLD_BEFORE = re.compile(r"\b(?:previous(?:ly)?|original(?:ly)?|old|initial(?:ly)?|prev|orig)\b|기존|원래|당초|변경\s*전|종전", re.IGNORECASE)
+_OLD_WINDOW = 24
+# A lead time counted from an order not yet placed, or a usual one: not an order's eta.
+_CONDITIONAL_LEAD = re.compile(
+    r"\bARO\b|\b(?:after|from|upon)\s+(?:receipt\s+of\s+)?(?:the\s+|your\s+)?(?:PO|P\.O\.|order)\b|"
+    r"\b(?:usually|typically|normally|generally|standard\s+lead)|(?:발주|주문|오더)\s*(?:후|시|일로부터|일\s*기준)|통상|보통|일반적으로",
+    re.IGNORECASE,
+)
 _CHANGE_RANGE = re.compile(r"에서|\bfrom\b", re.IGNORECASE)
 _CHANGE_VERB = re.compile(r"변경|조정|바뀌|바뀜|\b(?:move[sd]?|moving|changed?|shift(?:s|ed)?|revised|updated)\b", re.IGNORECASE)
 _SCORES = {"delay": 3, "confirmed": 3, "eta": 2, "shipped": 1, "delivered": 1}
@@ -94,8 +106,11 @@ def _prepare(msg: ParsedMessage, settings: ExtractSettings, lang: str) -> Doc:
 
 
 def _delivery_date(d: DateMention, sentence: str, today: date | None) -> bool:
-    """``d`` can be a delivery date: not in the past and not next to a non-delivery word."""
+    """``d`` can be a delivery date: not in the past, not next to a non-delivery word,
+    and not a lead time counted from an order yet to be placed ("4-6 weeks ARO")."""
     if d.kind != "duration" and today is not None and d.last < today:
+        return False
+    if d.kind == "duration" and _CONDITIONAL_LEAD.search(sentence):
         return False
     at = sentence.find(d.text)
     if at < 0:
@@ -109,6 +124,23 @@ def _delivery_date(d: DateMention, sentence: str, today: date | None) -> bool:
 def _last_day(d: DateMention) -> date:
     """The last day ``d`` means (parsers.dates already ends a week on its Friday)."""
     return d.last
+
+
+def _is_old(d: DateMention, sentence: str, mentions: list[DateMention]) -> bool:
+    """``d`` is named as the date expected before ("the previous ETA of Nov 27",
+    "기존 입고예정일: 12월 11일", "원래 12월 10일"): a marker shortly before it, with no
+    other date in between."""
+    at = sentence.find(d.text)
+    if at < 0:
+        return False
+    before = sentence[max(0, at - _OLD_WINDOW): at]
+    marker = None
+    for marker in _OLD_BEFORE.finditer(before):
+        pass
+    if marker is None:
+        return False
+    between = before[marker.end():]
+    return not any(m is not d and m.text in between for m in mentions)
 
 
 def _single_days(mentions: list[DateMention]) -> list[DateMention]:
@@ -129,7 +161,8 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
         if sc.need and role == "customer":
             if found.required_by is None:
                 points = [d for d in mentions if d.kind != "duration" and _delivery_date(d, sc.text, today)]
-                points.sort(key=lambda d: d.grain != "day")
+                # "kickoff is January 11 and we need them by January 6": the deadline is the need.
+                points.sort(key=lambda d: (d.kind != "deadline", d.grain != "day"))
                 if points:
                     found.required_by = _last_day(points[0])
                     found.required_sentence = sc.text
@@ -144,15 +177,24 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
         durations = [d for d in usable if d.kind == "duration"]
         if not sc.events & _DATED_EVENTS:
             durations = []
+        if "shipped" in sc.events and today is not None:
+            points = [d for d in points if d.last > today]  # "금일 출고 완료": the day it left
+        old = [d for d in points if _is_old(d, sc.text, mentions)]
+        points = [d for d in points if d not in old]
         # A stated day beats a length ("slipped by a week. New ETA Dec 11th") unless
         # the day is only a shipping or delivery mention ("shipped today ... should
-        # land in about a week").
+        # land in about a week").  Between sentences of the same weight the later
+        # day wins: a delivery after a shipping date, the last line of an order.
         for pick in (max(points, key=_last_day, default=None), durations[0] if durations else None):
             if pick is None:
                 continue
             tier = 1 if pick.kind == "duration" else (2 if score >= 2 else 0)
-            if best is None or (tier, score) > (best[0], best[1]):
-                best = (tier, score, _last_day(pick) if pick.kind != "duration" else pick.last, sc, pick)
+            day = _last_day(pick) if pick.kind != "duration" else pick.last
+            if old and pick.kind == "duration" and pick.days and "delay" in sc.events:
+                # "원래 12월 10일 예정이었으나 1주일 늦어질 것": the old day plus the delay.
+                tier, day = 2, max(_last_day(d) for d in old) + timedelta(days=pick.days)
+            if best is None or (tier, score, day) > (best[0], best[1], best[2]):
+                best = (tier, score, day, sc, pick)
         if "delay" in sc.events and found.delay_days is None:
             _delay_from(sc.text, mentions, durations, found)
     if best is None:
