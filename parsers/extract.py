@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 
 from spacy.tokens import Doc
 
-from parsers.events import SentenceCues, analyse_sentence, decide_event, find_reason
+from parsers.events import PRECEDENCE, SentenceCues, analyse_sentence, decide_event, find_reason
 from parsers.nlp import get_nlp
 from parsers.quotes import detect_language
 from parsers.refs import dedupe, find_refs
@@ -46,6 +46,16 @@ _CIRCUMSTANCE_AFTER = re.compile(
 # Mail that is not about an order: newsletters, promotions, automatic replies.
 _BULK = re.compile(
     r"수신\s*거부|구독\s*(?:해지|취소)|\bunsubscribe\b|\byou\s+(?:are\s+)?receiv(?:ed|ing)\s+this\s+(?:e-?mail|message)\s+because\b",
+    re.IGNORECASE,
+)
+# Calendar invitations: the meeting's date is no delivery, its agenda no news.
+_INVITATION = re.compile(
+    r"^\s*(?:updated\s+|new\s+)?(?:invitation|event\s+invitation|meeting\s+request)\s*:|"
+    r"^\s*(?:\[(?:회의\s*|일정\s*)?초대\]|(?:회의\s*|일정\s*)?초대\s*:)",
+    re.IGNORECASE,
+)
+_INVITED = re.compile(
+    r"\bhas\s+invited\s+you\s+to\b|\binvited\s+you\s+to\s+(?:a|an|the)\s+(?:meeting|event|call)\b|님이\s*(?:회의|일정|미팅)에\s*초대",
     re.IGNORECASE,
 )
 _AUTO_REPLY = re.compile(
@@ -292,8 +302,8 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
         x.evidence["text"] = f"only the first {MAX_CHARS} characters of the new text were read"
 
     cues = [sc for _, sc in doc._.cues]
-    if _not_about_orders(msg, role):
-        x.evidence["event"] = "newsletter, promotion or automatic reply"
+    if _not_about_orders(msg, role, bool(x.order_refs)):
+        x.evidence["event"] = "newsletter, promotion, invitation or automatic reply"
         return x
     x.event, decider = decide_event(cues, role)
     if x.event == "other" and (subject := _subject_cues(msg.subject or "")) is not None:
@@ -328,6 +338,16 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
             x.evidence["event"] = decider.text
     elif x.event == "eta" and found.eta_sentence is not None and "eta" in found.eta_sentence.events:
         x.evidence["event"] = found.eta_sentence.text
+    if x.event == "delivered" and role != "customer" and found.eta_sentence is not None:
+        pending = found.eta_sentence.events & _DATED_EVENTS
+        if pending:
+            # One line arrived, another is still expected or late: the order is not delivered.
+            x.event, decider = min(pending, key=PRECEDENCE.index), found.eta_sentence
+            x.evidence["event"] = decider.text
+    if x.event in _DATED_EVENTS and not (x.order_refs or x.quoted_refs or _mentions_delivery(msg, cues)):
+        # "제출이 늦어지면 급여 반영이 지연될 수 있으니": a delay of no order and no goods.
+        x.event, decider = "other", None
+        x.evidence.pop("event", None)
     if x.event not in _ETA_EVENTS:
         # Only a message that tells of a date (delay, eta, confirmed, shipped) gives
         # one: the day goods arrived, a customer's "원래 오늘 예정이었던" or a stock
@@ -354,12 +374,20 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
     return x
 
 
-def _not_about_orders(msg: ParsedMessage, role: str) -> bool:
-    """A newsletter or promotion (from someone not configured, with an unsubscribe
-    line) or an automatic reply."""
-    if _AUTO_REPLY.search(msg.subject or "") or _AUTO_REPLY.search((msg.new_text or "")[:300]):
+def _mentions_delivery(msg: ParsedMessage, cues: list[SentenceCues]) -> bool:
+    """The subject or a sentence of the new text speaks of goods being delivered."""
+    return any(sc.delivery for sc in cues) or analyse_sentence(msg.subject or "").delivery
+
+
+def _not_about_orders(msg: ParsedMessage, role: str, has_refs: bool) -> bool:
+    """A newsletter or promotion (with an unsubscribe line, from someone not
+    configured or naming no order), a calendar invitation or an automatic reply."""
+    subject, opening = msg.subject or "", (msg.new_text or "")[:300]
+    if _AUTO_REPLY.search(subject) or _AUTO_REPLY.search(opening):
         return True
-    if role != "other":
+    if _INVITATION.search(subject) or _INVITED.search(opening):
+        return True
+    if role != "other" and has_refs:
         return False
     return _BULK.search(msg.new_text or "") is not None or _BULK.search(msg.signature or "") is not None
 
