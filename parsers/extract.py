@@ -344,8 +344,8 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
             # One line arrived, another is still expected or late: the order is not delivered.
             x.event, decider = min(pending, key=PRECEDENCE.index), found.eta_sentence
             x.evidence["event"] = decider.text
-    if x.event in _DATED_EVENTS and not (x.order_refs or x.quoted_refs or _mentions_delivery(msg, cues)):
-        # "제출이 늦어지면 급여 반영이 지연될 수 있으니": a delay of no order and no goods.
+    if x.event in _DATED_EVENTS and role == "other" and not (x.order_refs or x.quoted_refs or _mentions_delivery(msg, cues)):
+        # Someone not a party, of no order and no goods: "급여 반영이 지연될 수 있으니".
         x.event, decider = "other", None
         x.evidence.pop("event", None)
     if x.event not in _ETA_EVENTS:
