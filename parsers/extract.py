@@ -2,7 +2,8 @@
 
 Works on ``msg.new_text`` (plus the subject for references and, when the subject
 opens a thread, for the event).  Quoted history only yields ``quoted_refs``: it
-never gives an eta, a need-by date or the event.
+never gives an eta, a need-by date or the event.  A forward is the exception: the
+message it passes on is read as its author's, for what the cover note leaves open.
 """
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from spacy.tokens import Doc
 
 from parsers.events import PRECEDENCE, SentenceCues, analyse_sentence, decide_event, find_reason
 from parsers.nlp import get_nlp
-from parsers.quotes import detect_language
+from parsers.quotes import detect_language, forwarded_message
 from parsers.refs import dedupe, find_refs
-from parsers.types import DateMention, Extraction, ExtractSettings, ParsedMessage
+from parsers.types import Address, DateMention, Extraction, ExtractSettings, ParsedMessage
 
 MAX_CHARS = 20_000  # new text beyond this is not read (a mail body, not an attachment dump)
 
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fw|fwd|전달)\s*[:：]", re.IGNORECASE)
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|fw|fwd|aw|sv|답장|회신|전달)\s*[:：]", re.IGNORECASE)
 # Dates that are about something else than delivery, judged from the words next to them.
 _NOT_DELIVERY = re.compile(
@@ -392,6 +394,33 @@ def _not_about_orders(msg: ParsedMessage, role: str, has_refs: bool) -> bool:
     return _BULK.search(msg.new_text or "") is not None or _BULK.search(msg.signature or "") is not None
 
 
+def _with_forward(msg: ParsedMessage, x: Extraction, settings: ExtractSettings) -> Extraction:
+    """``x`` completed from the message a forward passes on ("FW:" subject): its
+    references, and its event and dates when the cover note ("FYI, see below") has
+    none, its need-by date when the note gives none."""
+    forwarded = forwarded_message(msg.quoted_text or "") if _FORWARD_SUBJECT.match(msg.subject or "") else None
+    if forwarded is None or x.error:
+        return x
+    author, text = forwarded
+    inner = extract(
+        replace(msg, subject="", from_=Address("", author), new_text=text, quoted_text="", signature=""), settings
+    )
+    x.order_refs = dedupe(x.order_refs + inner.order_refs)
+    own = {r.value for r in x.order_refs}
+    x.quoted_refs = [r for r in x.quoted_refs if r.value not in own]
+    taken = ("required_by",) if x.required_by is None else ()
+    if x.event == "other" and inner.event != "other":
+        x.event, x.eta, x.eta_confirmed, x.delay_days, x.reason = (
+            inner.event, inner.eta, inner.eta_confirmed, inner.delay_days, inner.reason
+        )
+        x.dates = x.dates + inner.dates
+        taken += ("event", "eta", "delay_days", "reason")
+    if x.required_by is None:
+        x.required_by = inner.required_by
+    x.evidence.update((k, v) for k, v in inner.evidence.items() if k in taken)
+    return x
+
+
 def _language(msg: ParsedMessage) -> str:
     return detect_language(msg.new_text or msg.subject or msg.text or "")
 
@@ -412,7 +441,7 @@ def extract(msg: ParsedMessage, settings: ExtractSettings) -> Extraction:
     try:
         lang = _language(msg)
         doc = get_nlp(lang)(_prepare(msg, settings, lang))
-        return _finish(msg, doc, settings, lang)
+        return _with_forward(msg, _finish(msg, doc, settings, lang), settings)
     except Exception as exc:  # noqa: BLE001 - bad input must not stop a mailbox run
         return _failed(msg, exc)
 
@@ -430,7 +459,10 @@ def extract_many(
             idx = [i for i, l in enumerate(langs) if l == lang]
             try:
                 docs = list(get_nlp(lang).pipe([_prepare(batch[i], settings, lang) for i in idx]))
-                results.update((i, _finish(batch[i], doc, settings, lang)) for i, doc in zip(idx, docs))
+                results.update(
+                    (i, _with_forward(batch[i], _finish(batch[i], doc, settings, lang), settings))
+                    for i, doc in zip(idx, docs)
+                )
             except Exception:  # noqa: BLE001 - redo one by one so only the bad message fails
                 results.update((i, extract(batch[i], settings)) for i in idx)
         yield from (results[i] for i in range(len(batch)))

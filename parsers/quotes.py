@@ -107,6 +107,37 @@ def split_reply(text: str) -> tuple[str, str, str]:
     return _join(body), _join(quoted_lines), _join(signature)
 
 
+def forwarded_message(quoted: str) -> tuple[str, str] | None:
+    """``(author address, new text)`` of the message that opens ``quoted`` with a
+    header block ("---------- Forwarded message ---------" / "From: ... Subject:"),
+    or None when it opens with no header naming its sender.  The new text is that
+    message's own, without its quoted history and signature."""
+    lines = quoted.replace("\r\n", "\n").split("\n")
+    author = None
+    i = _skip_blank(lines, 0)
+    while i < len(lines):
+        if _RULE.fullmatch(lines[i].strip()):
+            i = _skip_blank(lines, i + 1)
+            continue
+        length = _header_length(lines, i)
+        if not length:
+            break
+        author = next(filter(None, map(_sender_address, lines[i: i + length])), author)
+        i = _skip_blank(lines, i + length)
+    if author is None:
+        return None
+    return author, split_reply("\n".join(lines[i:]))[0]
+
+
+def _sender_address(line: str) -> str | None:
+    """The address on a From/보낸사람 header line, or None."""
+    stripped = line.strip()
+    if _field_name(stripped) not in _FROM_FIELDS:
+        return None
+    found = _EMAIL.search(stripped)
+    return found.group(0).lower() if found else None
+
+
 def detect_language(text: str) -> str:
     """Return ``"ko"`` when Hangul is at least a fifth of the letters in ``text``, else "en"."""
     sample = text[:_LANGUAGE_SAMPLE]
