@@ -13,14 +13,20 @@ deadlines and durations) are written down in ``docs/dates.md``.
 from __future__ import annotations
 
 import calendar
+import inspect
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterable, NamedTuple
 
 import holidays
+from holidays.calendars.julian import JULIAN_CALENDAR
+from holidays.groups import (BuddhistCalendarHolidays, ChineseCalendarHolidays, ChristianHolidays,
+                             HebrewCalendarHolidays, HinduCalendarHolidays, IslamicHolidays)
+from holidays.holiday_base import HolidayBase
 
 from parsers.types import DateMention
 
@@ -983,151 +989,492 @@ def _holiday_date(entry: tuple[str, str, str, str, int], year: int) -> date | No
     return day + timedelta(days=extra) if day else None
 
 
+def _fixed_spans(entry: tuple[str, str, str, str, int], year: int) -> tuple[tuple[date, date], ...]:
+    day = _holiday_date(entry, year)
+    return ((day, day),) if day else ()
+
+
 def _h_holiday(m: re.Match, ctx: _Ctx) -> _Hit | None:
-    """Christmas, Thanksgiving 2027, last Memorial Day, 추석, 내년 설날."""
+    """Christmas, Thanksgiving 2027, last Memorial Day, Christmas in 2 years, 추석, 내년 설날."""
     g = m.groupdict()
     entry = next(_HOLIDAY_BY_INDEX[k] for k, v in g.items() if k.startswith("h") and v)
-    if g["y"] or g["ky"]:
-        return _day(_holiday_date(entry, int(g["y"] or g["ky"])))
-    shift = _shift(_KO_YEAR_SHIFT, g["kyrel"]) if g["kyrel"] else _shift(_EN_SHIFT, g["yrel"])
-    if g["kyrel"] or g["yrel"]:
-        return _day(_holiday_date(entry, ctx.today.year + shift))
-    rel = (g["rel"] or "").lower()
-    if rel in ("last", "previous"):
-        for year in (ctx.today.year, ctx.today.year - 1):
-            day = _holiday_date(entry, year)
-            if day and day < ctx.today:
-                return _day(day)
-        return None
-    for year in (ctx.today.year, ctx.today.year + 1):
-        day = _holiday_date(entry, year)
-        if day and day >= ctx.today:
-            return _day(day)
-    return None
+    year = int(g["ky"]) if g["ky"] else ctx.today.year + _shift(_KO_YEAR_SHIFT, g["kyrel"]) if g["kyrel"] else None
+    hit = _pick_occurrence(lambda y: _fixed_spans(entry, y), g, ctx.today, year)
+    return _day(hit[0]) if hit else None
 
 
 # --- holidays by name from the holidays library ------------------------------
-
-# Calendars searched for a holiday name, in this order (the region, when given, first).
+#
+# A holiday name is looked up, normalised, in these sources, the first that knows it
+# wins:
+#   1. the library's Islamic and Hebrew calendars (``_Faiths``), so that Islamic
+#      holidays always follow one calendar (the library's Umm al-Qura tables) and
+#      Jewish ones begin on their eve, whichever country names them;
+#   2. with a region hint, that country's calendar, then its subdivisions' (the date
+#      most of them give: "Civic Holiday" in Canada, "Labour Day" in Australia);
+#   3. the country calendars in ``_HOLIDAY_COUNTRIES`` order;
+#   4. the library's other religious and lunar calendars (Christian, Hindu, Buddhist,
+#      Chinese: "Palm Sunday", "Karwa Chauth", "Dragon Boat Festival").
 # Every category a calendar supports is used (public, optional, unofficial, government,
 # religious ...), so observances such as Mother's Day or Diwali are found too.
+
 _HOLIDAY_COUNTRIES = ("US", "CA", "GB", "IE", "AU", "NZ", "IN", "ZA", "PH", "JM", "TT", "BZ", "IL", "SA", "KR")
-_HOLIDAY_DROP_WORDS = frozenset(["day", "the", "s"])
-_HOLIDAY_ALIASES = {  # spoken form -> library form (both normalised)
-    "xmas": "christmas", "x mas": "christmas", "st patrick": "saint patrick", "st paddy": "saint patrick",
-    "saint paddy": "saint patrick", "mlk": "martin luther king jr", "martin luther king": "martin luther king jr",
-    "president": "washington birthday", "presidents": "washington birthday", "boxing": "boxing",
-    "new year": "new year", "new years": "new year", "new years eve": "new year eve",
-    "halloween": "halloween", "hallowe en": "halloween", "yom kipur": "yom kippur",
-    "eid al adha": "eid al adha", "bakrid": "eid al adha", "eid al fitr": "eid al fitr",
+# Calendars whose holidays begin at sundown the evening before (the Hebrew calendar).
+_EVE_COUNTRIES = frozenset(["IL"])
+_FAITH_GROUPS = (ChristianHolidays, IslamicHolidays, HebrewCalendarHolidays, HinduCalendarHolidays,
+                 BuddhistCalendarHolidays, ChineseCalendarHolidays)
+_FAITH_FIRST = (IslamicHolidays, HebrewCalendarHolidays)
+# Group methods that are not a holiday of their own (helpers, second days of a feast).
+_FAITH_SKIP = re.compile(r"calendar_holiday|_(?:two|three|four|five|multiday)$")
+# Country and subdivision names are collected from these years' calendars (the dates
+# always come from the year asked for).
+_NAME_YEARS = (2020, 2026)
+_HOLIDAY_DROP_WORDS = frozenset(["the", "day", "holiday", "national", "of"])
+_HOLIDAY_DAY_WORDS = frozenset(["day", "holiday"])
+# Names whose words differ from the library's ("Bakrid", "Eid ul-Adha" as Ghana's
+# calendar writes it, "Ramadan" for its first day, "Easter" for "Orthodox Easter");
+# both sides normalised.  The fixed table above already reads "xmas", "MLK" ...
+_HOLIDAY_ALIASES = {
+    "bakrid": "eid al adha", "eid ul adha": "eid al adha", "eid ul fitr": "eid al fitr",
+    "ramadan": "ramadan beginning", "easter": "easter sunday",
 }
+# How much a name needs around it: "free" names are found alone ("Diwali"), "guard"
+# names need the word day/holiday, a year or next/last ("Laylat al-Qadr 2026",
+# "Corpus Christi Day"), "word" names need the day/holiday word the library writes
+# ("Canada Day", "Civic Holiday": not "Canada", "Civic").
+_NEEDS = ("free", "guard", "word")
+
+
+def _stricter(a: str, b: str, loosest: bool = False) -> str:
+    """The stricter of two needs (the looser with ``loosest``)."""
+    return (min if loosest else max)(a, b, key=_NEEDS.index)
+
+_Span = tuple  # (first day, last day) of one occurrence
+
+
+def _holiday_word(word: str) -> str:
+    """One word of a name, normalised: no apostrophes, -our as -or, no plural s."""
+    word = word.replace("’", "'")
+    word = word[:-2] if word.endswith("'s") else word
+    word = word.replace("'", "")
+    if len(word) > 4 and word.endswith("our"):
+        word = word[:-3] + "or"
+    if word.endswith("oes"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "as")):
+        return word[:-1]
+    return word
+
+
+_NAME_TOKEN_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)*['’]?")
+# The one or two words right before a guard.
+_WORDS_BEFORE_RE = re.compile(r"(?:([a-z]+)[ -])?([a-z]+(?:['’][a-z]+)*['’]?)[ -]$")
 
 
 def _holiday_key(name: str) -> str:
-    """Lower case, no "(observed)", apostrophes, punctuation or the words day/the."""
-    name = re.sub(r"\(.*?\)|\b(?:observed|estimated)\b", " ", name.lower().replace("’", "'"))
-    name = re.sub(r"'s\b|s'(?=\s|$)|'", lambda m: "" if m.group() == "'" else ("" if m.group() == "'s" else "s"),
-                  name)
-    words = [w for w in re.split(r"[^a-z0-9]+", name) if w and w not in _HOLIDAY_DROP_WORDS]
-    key = " ".join(words)
-    return _HOLIDAY_ALIASES.get(key, key)
+    """A name normalised for lookup: lower case, no "(observed)", no day/the/of/national."""
+    name = re.sub(r"\(.*?\)|\b(?:observed|estimated)\b", " ", name.lower())
+    words = (_holiday_word(w) for w in _NAME_TOKEN_RE.findall(name))
+    return " ".join(w for w in words if w not in _HOLIDAY_DROP_WORDS)
 
 
-@lru_cache(maxsize=256)
-def _holiday_dates(region: str | None, year: int) -> dict[str, date]:
-    """Normalised holiday name -> its first day in ``year`` (region's calendar first)."""
-    countries = ((region,) if region else ()) + tuple(c for c in _HOLIDAY_COUNTRIES if c != region)
-    supported = holidays.list_supported_countries()
-    names: dict[str, date] = {}
-    for country in countries:
-        if country not in supported:
-            continue
-        try:
-            categories = holidays.country_holidays(country).supported_categories
-            with warnings.catch_warnings():  # "available only from 2001 to 2035" for some calendars
-                warnings.simplefilter("ignore")
-                table = holidays.country_holidays(country, years=year, categories=categories, language="en_US")
-        except Exception:  # noqa: BLE001 - a calendar without English names or categories
-            try:
-                table = holidays.country_holidays(country, years=year)
-            except Exception:  # noqa: BLE001
-                continue
-        for day, name in sorted(table.items()):
-            for part in name.split("; "):
-                key = _holiday_key(part)
-                names.setdefault(key, day)
-                # "Canada Day", "Family Day": the text must say "day" too
-                _HOLIDAY_NEEDS_DAY[key] = _HOLIDAY_NEEDS_DAY.get(key, True) and bool(
-                    re.search(r"\bday\b", part, re.IGNORECASE))
-    return names
+def _name_parts(name: str) -> list[str]:
+    """"A; B" (two holidays on one day), "A / B" and "A or B" (two names of one)."""
+    return re.split(r"; | / | or ", name)
 
 
-_HOLIDAY_NEEDS_DAY: dict[str, bool] = {}
+class _Faiths(HolidayBase, *_FAITH_GROUPS):
+    """One holiday of the library's religious and lunar calendars in one year: the
+    group method ``method`` (``_add_eid_al_adha_day``), on the Julian calendar with
+    ``julian`` (Orthodox Easter).  Islamic dates are the library's base (Umm
+    al-Qura) tables, not one country's observed dates."""
+
+    estimated_label = "%s (estimated)"
+
+    def __init__(self, method: str, julian: bool, year: int):
+        self._faith = (method, julian)
+        for group in _FAITH_GROUPS:
+            group.__init__(self)
+        HolidayBase.__init__(self, years=year)
+
+    def _populate_public_holidays(self) -> None:
+        method, julian = self._faith
+        add = getattr(self, method)
+        if julian:
+            add(method, JULIAN_CALENDAR)
+        else:
+            add(method)
+
+
+class _Faith(NamedTuple):
+    """A holiday method of the library's groups and how its name is read."""
+
+    method: str    # "_add_palm_sunday"
+    julian: bool   # "orthodox X": on the Julian calendar
+    guarded: bool  # the method name ends in "day": "epiphany", "all saints" are ordinary words
+    eve: bool      # Hebrew calendar: begins at sundown the evening before
+    first: bool    # searched before the countries (see the source order above)
 
 
 @lru_cache(maxsize=1)
-def _holiday_matchers() -> tuple[re.Pattern, re.Pattern]:
-    """(anchor regex, full-name regex) over every name the calendars use.  A name's
-    anchor is its longest word (most names share "new", "national", "saint" ...)."""
-    keys = set(_holiday_dates(None, 2013)) | set(_holiday_dates(None, 2026)) | set(_HOLIDAY_ALIASES)
-    keys = {k for k in keys if k and not k.isdigit() and len(k) >= 4}
-    common = set(_WEEKDAY_WORDS.split()) | {"january", "february", "march", "april", "june", "july", "august",
-                                            "september", "october", "november", "december", "national"}
-    first_words = {max(words, key=len) for k in keys if (words := [w for w in k.split() if w not in common])}
-    gap = r"(?:'s|s'|')?[\s.'’-]*"
-    day = r"(?:'s|s'|')?[\s-]*day"
-    # ... unless the fixed table also knows the name without it ("Thanksgiving")
-    bare = {k for k in keys if any(re.fullmatch(entry[0], k) for entry in _HOLIDAYS)}
-    names = "|".join(gap.join(map(re.escape, k.split()))
-                     + (day if _HOLIDAY_NEEDS_DAY.get(k) and k not in bare else f"(?:{day})?")
-                     for k in sorted(keys, key=len, reverse=True))
-    full = re.compile(rf"(?:(?P<rel>next|last|this|previous|upcoming|coming)\s+)?(?:the\s+)?"
-                      rf"(?:(?:st\.?|saint)\s+)?(?P<name>{names})(?:'s|s'|')?(?![a-z0-9])"
-                      rf"(?:\s*(?:of\s+|in\s+)?(?:(?P<y>{_YEAR4})\b|(?P<yrel>this|next|last)\s+year\b))?")
-    return re.compile(r"(?<![a-z])(?:" + _trie(sorted(first_words)) + r")(?![a-z])"), full
+def _faith_names() -> dict[str, _Faith]:
+    """Normalised name -> its method, for every holiday method of the library's
+    groups ("_add_palm_sunday" -> "palm sunday"); Christian holidays the library
+    computes on either calendar are also "orthodox X".  The Islamic and Hebrew
+    groups come first so that their dates never depend on which country knows the
+    name; the others (Hindu, Chinese ...) hold several regional variants of a
+    holiday, a country's own calendar knows which one it keeps."""
+    names: dict[str, _Faith] = {}
+    for group in _FAITH_GROUPS:
+        for attr, function in vars(group).items():
+            if not attr.startswith("_add_") or _FAITH_SKIP.search(attr):
+                continue
+            params = list(inspect.signature(function).parameters.values())
+            if [p.name for p in params[:2]] != ["self", "name"] or any(p.default is p.empty for p in params[2:]):
+                continue
+            words = attr[5:].split("_")
+            key, guarded, eve = _holiday_key(" ".join(words)), words[-1] == "day", group is HebrewCalendarHolidays
+            first = group in _FAITH_FIRST
+            names.setdefault(key, _Faith(attr, False, guarded, eve, first))
+            if "calendar" in (p.name for p in params):
+                names.setdefault(f"orthodox {key}", _Faith(attr, True, guarded, False, first))
+    return names
 
 
-# Years around today the calendar index is built for (building one year of all the
-# calendars takes tens of milliseconds; a text naming many far years stays cheap).
-_CALENDAR_YEARS_AROUND = 10
+@lru_cache(maxsize=1024)
+def _faith_days(method: str, julian: bool, year: int) -> tuple[date, ...]:
+    with warnings.catch_warnings():  # some lunar tables cover fewer years
+        warnings.simplefilter("ignore")
+        return tuple(sorted(_Faiths(method, julian, year)))
 
 
-def _calendar_holiday_date(key: str, ctx: _Ctx, year: int) -> date | None:
-    if abs(year - ctx.today.year) > _CALENDAR_YEARS_AROUND:
+@lru_cache(maxsize=512)
+def _calendar_table(country: str, subdiv: str | None, year: int) -> dict[date, str]:
+    """One country's (or subdivision's) holidays in ``year``, every category, in
+    English when the calendar has it."""
+    if country not in _supported_countries():
+        return {}
+    base = holidays.country_holidays(country)
+    language = "en_US" if "en_US" in base.supported_languages else None
+    with warnings.catch_warnings():  # "available only from 2001 to 2035" for some calendars
+        warnings.simplefilter("ignore")
+        return dict(holidays.country_holidays(country, subdiv=subdiv, years=year,
+                                              categories=base.supported_categories, language=language))
+
+
+@lru_cache(maxsize=1)
+def _supported_countries() -> frozenset[str]:
+    return frozenset(holidays.list_supported_countries())
+
+
+@lru_cache(maxsize=512)
+def _calendar_names(country: str, subdiv: str | None, year: int) -> dict[str, tuple[date, ...]]:
+    """Normalised name -> the first day of each run of days it names in ``year``."""
+    firsts: dict[str, list[date]] = {}
+    seen: dict[str, date] = {}
+    for day, name in sorted(_calendar_table(country, subdiv, year).items()):
+        for part in _name_parts(name):
+            key = _holiday_key(part)
+            if key and seen.get(key) != day - timedelta(days=1):
+                firsts.setdefault(key, []).append(day)
+            seen[key] = day
+    return {key: tuple(days) for key, days in firsts.items()}
+
+
+@lru_cache(maxsize=64)
+def _subdivision_names(country: str, year: int) -> dict[str, tuple[date, ...]]:
+    """Names of a country's subdivisions with the dates most of them give (ties: the
+    first subdivision's)."""
+    votes: dict[str, Counter] = {}
+    if country in _supported_countries():
+        for subdiv in holidays.country_holidays(country).subdivisions:
+            for key, days in _calendar_names(country, subdiv, year).items():
+                votes.setdefault(key, Counter())[days] += 1
+    return {key: counter.most_common(1)[0][0] for key, counter in votes.items()}
+
+
+def _holiday_spans(key: str, region: str | None, year: int) -> tuple[_Span, ...]:
+    """Every occurrence of a holiday in ``year`` from the first source that knows it;
+    a holiday that begins at sundown runs from its eve."""
+    key = _HOLIDAY_ALIASES.get(key, key)
+    faith = _faith_names().get(key)
+    if faith and faith.first:
+        return _faith_spans(faith, year)
+    countries = ((region, True), (region, False)) if region else ()
+    for country, own in countries + tuple((c, True) for c in _HOLIDAY_COUNTRIES if c != region):
+        names = _calendar_names(country, None, year) if own else _subdivision_names(country, year)
+        if key in names:
+            eve = country in _EVE_COUNTRIES
+            return tuple((d - timedelta(days=1), d) if eve else (d, d) for d in names[key])
+    return _faith_spans(faith, year) if faith else ()
+
+
+def _faith_spans(faith: _Faith, year: int) -> tuple[_Span, ...]:
+    days = _faith_days(faith.method, faith.julian, year)
+    return tuple((d - timedelta(days=1), d) if faith.eve else (d, d) for d in days)
+
+
+_UNIT_WORDS = r"(?:days?|weeks?|wks?|months?|mos?|years?|yrs?)"
+# After a holiday name: a year ("Diwali 2027", "of last year") or a shift of the day it
+# is counted from ("Thanksgiving in 3 years", "Tax Day two years ago").
+_HOLIDAY_TAIL = (rf"(?:,?\s*(?:of\s+|in\s+)?(?:(?P<y>{_YEAR4})(?!\d)|(?P<yrel>this|next|last)\s+year\b)"
+                 rf"|\s+in\s+(?P<in_n>{_EN_NUM})\s+(?P<in_u>{_UNIT_WORDS})\b"
+                 rf"|\s+(?P<ago_n>{_EN_NUM})\s+(?P<ago_u>{_UNIT_WORDS})\s+"
+                 r"(?P<dir>ago|back|hence|from\s+now|later)\b)?")
+_HOLIDAY_TAIL_RE = re.compile(_HOLIDAY_TAIL)
+_HOLIDAY_REL_RE = re.compile(r"(?<![a-z])(?P<rel>next|last|this|previous|upcoming|coming)\s+$")
+
+
+def _holiday_pivot(g: dict, today: date) -> date:
+    """The day a holiday's next (or last) occurrence is counted from: today, or today
+    moved by "in N years" / "N months ago"."""
+    if g.get("in_n"):
+        return _span(today, _number(g["in_n"]) or 0, _EN_UNITS[g["in_u"][0].lower()], False, False)
+    if g.get("ago_n"):
+        sign = -1 if g["dir"].lower() in ("ago", "back") else 1
+        return _span(today, sign * (_number(g["ago_n"]) or 0), _EN_UNITS[g["ago_u"][0].lower()], False, False)
+    return today
+
+
+def _pick_occurrence(spans_in: Callable[[int], Iterable[_Span]], g: dict, today: date,
+                     year: int | None = None) -> _Span | None:
+    """The occurrence a holiday mention means: the first in ``year`` or in the year of
+    the tail ("X 2027", "X next year"); "last X" the latest before the pivot; else
+    the first on or after it (see ``_holiday_pivot``)."""
+    if year is None and g.get("y"):
+        year = int(g["y"])
+    elif year is None and g.get("yrel"):
+        year = today.year + _shift(_EN_SHIFT, g["yrel"])
+    if year is not None:
+        return next(iter(spans_in(year)), None)
+    pivot = _holiday_pivot(g, today)
+    if (g.get("rel") or "").lower() in ("last", "previous"):
+        return max((s for y in (pivot.year - 1, pivot.year) for s in spans_in(y) if s[0] < pivot), default=None)
+    return min((s for y in (pivot.year, pivot.year + 1) for s in spans_in(y) if s[1] >= pivot), default=None)
+
+
+def _skeleton(key: str) -> str:
+    """A spelling skeleton of a normalised name: no spaces or h, c/q as k, w as v, no
+    doubled letters ("chanukah", "hannukkah" -> "kanuka", "anuka")."""
+    letters = key.replace(" ", "").replace("ph", "f").replace("h", "").translate(_SKELETON_MAP)
+    return re.sub(r"(.)\1+", r"\1", letters)
+
+
+_SKELETON_MAP = str.maketrans("cqw", "kkv")
+# Spelling variants are read only at this length (one letter off from 6 letters on).
+_SKELETON_MIN, _SKELETON_FUZZY_MIN = 5, 6
+
+
+def _deletions(skeleton: str) -> set[str]:
+    return {skeleton[:i] + skeleton[i + 1:] for i in range(len(skeleton))}
+
+
+@dataclass(frozen=True)
+class _HolidayIndex:
+    needs: dict[str, str]      # normalised name -> "free" | "guard" | "word"
+    anchor: re.Pattern         # the word forms of each name's most distinctive word
+    skeletons: dict[str, str]  # skeleton (or one with a letter dropped) -> name
+    word_skeletons: frozenset[str]  # the same for each word of a name: a cheap first test
+
+
+_COMMON_NAME_WORDS = ("january february march april june july august september october november december "
+                      "new orthodox")
+
+
+@lru_cache(maxsize=16)
+def _holiday_index(region: str | None) -> _HolidayIndex:
+    """Every name the sources use (with a region, its subdivisions' names too)."""
+    needs: dict[str, str] = {}
+
+    def note(key: str, need: str) -> None:
+        if len(key) >= 4 and not key.isdigit():
+            needs[key] = need if key not in needs else _stricter(need, needs[key], loosest=True)
+
+    for key, faith in _faith_names().items():
+        note(key, "guard" if faith.guarded else "free")
+    calendars = [(c, None) for c in dict.fromkeys(_HOLIDAY_COUNTRIES + ((region,) if region else ()))]
+    if region and region in _supported_countries():
+        calendars += [(region, s) for s in holidays.country_holidays(region).subdivisions]
+    for country, subdiv in calendars:
+        for year in _NAME_YEARS:
+            for name in _calendar_table(country, subdiv, year).values():
+                for part in _name_parts(name):
+                    note(_holiday_key(part), "word" if re.search(r"\b(?:day|holiday)\b", part, re.I) else "free")
+    for alias in _HOLIDAY_ALIASES:
+        note(alias, "free")
+    for key, need in needs.items():  # ... unless the fixed table knows the name alone ("Thanksgiving")
+        if need == "word" and any(re.fullmatch(entry[0], key) for entry in _HOLIDAYS):
+            needs[key] = "free"
+    common = _common_name_words()
+    words = {_skeleton(word) for key in needs for word in key.split() if word not in common}
+    variants = {v for sk in words if len(sk) >= _SKELETON_FUZZY_MIN for v in _deletions(sk)}
+    return _HolidayIndex(needs, _anchor_regex(needs), _skeleton_index(needs), frozenset(words | variants))
+
+
+@lru_cache(maxsize=1)
+def _common_name_words() -> frozenset[str]:
+    return frozenset(_COMMON_NAME_WORDS.split() + _WEEKDAY_WORDS.split())
+
+
+def _anchor_regex(needs: dict[str, str]) -> re.Pattern:
+    """Each name's longest word outside weekdays/months (most names share "new",
+    "saint" ...), with its plural and -our spellings."""
+    common = _common_name_words()
+    forms: set[str] = set()
+    for key in needs:
+        words = key.split()
+        word = max((w for w in words if w not in common), key=len, default=max(words, key=len))
+        stems = {word, word[:-2] + "our"} if word.endswith("or") and len(word) > 4 else {word}
+        forms |= {form for stem in stems for form in (stem, stem + "s", stem + "es")}
+    return re.compile(r"(?<![a-z0-9])(?:" + _trie(sorted(forms)) + r")(?![a-z0-9])")
+
+
+def _skeleton_index(keys: Iterable[str]) -> dict[str, str]:
+    exact = {_skeleton(key): key for key in sorted(keys, key=len, reverse=True)}
+    index = {sk: key for sk, key in exact.items() if len(sk) >= _SKELETON_MIN}
+    for sk, key in exact.items():
+        if len(sk) >= _SKELETON_FUZZY_MIN:
+            for variant in _deletions(sk):
+                index.setdefault(variant, key)
+    return index
+
+
+# Names do not run across these.
+_NAME_STOP_RE = re.compile(r"[,;:!?()\[\]\n]|\.(?:\s|$)")
+_NAME_WINDOW = 64
+_NAME_MAX_WORDS = 6
+
+
+def _name_words(low: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """(start, end, normalised word) of the words in low[start:end]."""
+    return [(m.start(), m.end(), _holiday_word(m.group())) for m in _NAME_TOKEN_RE.finditer(low, start, end)]
+
+
+def _window(low: str, at: int, end: int) -> tuple[int, int]:
+    """The stretch around low[at:end] that a name holding it can cover."""
+    lo, hi = max(0, at - _NAME_WINDOW), min(len(low), end + _NAME_WINDOW)
+    stops = [m.end() for m in _NAME_STOP_RE.finditer(low, lo, at)]
+    after = _NAME_STOP_RE.search(low, end, hi)
+    return (stops[-1] if stops else lo), (after.start() if after else hi)
+
+
+def _span_key(words: list[tuple[int, int, str]]) -> str:
+    """The lookup key of consecutive words ("orthodox X" keeps X's library form)."""
+    kept = [w for _s, _e, w in words if w not in _HOLIDAY_DROP_WORDS]
+    if kept[:1] == ["orthodox"] and len(kept) > 1:
+        rest = " ".join(kept[1:])
+        return f"orthodox {_HOLIDAY_ALIASES.get(rest, rest)}"
+    return " ".join(kept)
+
+
+def _exact_name(words: list[tuple[int, int, str]], a: int, needs: dict[str, str]) -> tuple[int, int, str] | None:
+    """The longest run of words around word ``a`` that is a known name (its edge words
+    not dropped words): (first word, end word, key)."""
+    best = None
+    for i in range(a, max(-1, a - _NAME_MAX_WORDS), -1):
+        if words[i][2] in _HOLIDAY_DROP_WORDS:
+            continue
+        for j in range(a + 1, min(len(words), i + _NAME_MAX_WORDS) + 1):
+            if words[j - 1][2] in _HOLIDAY_DROP_WORDS:
+                continue
+            key = _span_key(words[i:j])
+            if key in needs and (best is None or j - i > best[1] - best[0]):
+                best = (i, j, key)
+    return best
+
+
+def _fuzzy_name(words: list[tuple[int, int, str]], index: _HolidayIndex) -> str | None:
+    """The name these words spell with a letter added, dropped or changed."""
+    if any(w.isdigit() for _s, _e, w in words) or words[0][2] in _HOLIDAY_DROP_WORDS:
         return None
-    return _holiday_dates(ctx.region, year).get(key)
+    sk = _skeleton(_span_key(words))
+    if len(sk) < _SKELETON_MIN:
+        return None
+    if sk in index.skeletons:
+        return index.skeletons[sk]
+    variants = sorted(_deletions(sk)) if len(sk) >= _SKELETON_FUZZY_MIN else ()
+    return next((index.skeletons[v] for v in variants if v in index.skeletons), None)
+
+
+def _may_be_name_word(word: str, index: _HolidayIndex) -> bool:
+    """A cheap first test: ``word`` is (nearly) a word of some name."""
+    sk = _skeleton(_holiday_word(word))
+    return sk in index.word_skeletons or len(sk) >= _SKELETON_FUZZY_MIN and any(
+        v in index.word_skeletons for v in _deletions(sk))
+
+
+def _name_prefix(words: list[tuple[int, int, str]], k: int) -> bool:
+    """words[k] belongs to the name that follows: "the", "national", "day of"."""
+    word = words[k][2]
+    if word == "of":
+        return k > 0 and words[k - 1][2] in _HOLIDAY_DAY_WORDS
+    return word in ("the", "national") or word in _HOLIDAY_DAY_WORDS and words[k + 1][2] == "of"
+
+
+def _name_mention(low: str, words: list[tuple[int, int, str]], i: int, j: int, key: str, need: str,
+                  ctx: _Ctx) -> _Cand | None:
+    """Resolve words[i:j] naming ``key``: widen over "the", "national", "day of"
+    before it and "day"/"holiday" after it, read next/last and the tail, check the name's need."""
+    while i > 0 and words[i][0] - words[i - 1][1] <= 3 and _name_prefix(words, i - 1):
+        i -= 1
+    while j < len(words) and words[j][2] in _HOLIDAY_DAY_WORDS and words[j][0] - words[j - 1][1] <= 3:
+        j += 1
+    start, end = words[i][0], words[j - 1][1]
+    rel = _HOLIDAY_REL_RE.search(low, max(0, start - 12), start)
+    tail = _HOLIDAY_TAIL_RE.match(low, end)
+    has_day = any(w in _HOLIDAY_DAY_WORDS for _s, _e, w in words[i:j])
+    if need == "word" and not has_day or need == "guard" and not (has_day or rel or tail.group()):
+        return None
+    g = dict(tail.groupdict(), rel=rel.group("rel") if rel else None)
+    hit = _pick_occurrence(lambda year: _holiday_spans(key, ctx.region, year), g, ctx.today)
+    if hit is None:
+        return None
+    return _Cand(rel.start() if rel else start, tail.end(), hit[0], hit[1], "day", "point", None,
+                 "calendar_holiday")
+
+
+# Where a misspelt name may stand: a word right before "day", "holiday" or a year.
+_HOLIDAY_GUARD_RE = re.compile(r"(?:(?<=[a-z'’] )|(?<=[a-z'’]-))(?:day|holiday|(?:19|20)\d\d)(?![a-z0-9/-])")
 
 
 def _calendar_holidays(low: str, ctx: _Ctx) -> list[_Cand]:
-    """Holiday names the fixed table does not know ("Diwali", "Victoria Day", "Boxing
-    Day"): the next occurrence on or after today, "last X" the previous one, "X 2027"
-    / "X next year" that year."""
-    anchor, full = _holiday_matchers()
+    """Holiday names from the library's calendars ("Diwali", "Victoria Day", "Eid
+    al-Adha 2027", "rosh hashana 2027"): the next occurrence on or after today, "last
+    X" the previous one, "X 2027" / "X next year" that year, "X in 3 years" counted
+    from that day."""
+    index = _holiday_index(ctx.region)
     out: list[_Cand] = []
-    pos = 0
-    for hit in anchor.finditer(low):
-        if hit.start() < pos:
+    for hit in index.anchor.finditer(low):
+        if out and hit.start() < out[-1].end:
             continue
-        m = full.search(low, max(pos, hit.start() - 48), hit.end() + 64)
-        if m is None or not m.start("name") <= hit.start() < m.end("name"):
+        lo, hi = _window(low, hit.start(), hit.end())
+        words = _name_words(low, lo, hi)
+        a = next((k for k, w in enumerate(words) if w[0] == hit.start()), None)
+        found = _exact_name(words, a, index.needs) if a is not None else None
+        if found and (cand := _name_mention(low, words, *found, index.needs[found[2]], ctx)):
+            out.append(cand)
+    return out + _misspelt_holidays(low, ctx, index, out)
+
+
+def _misspelt_holidays(low: str, ctx: _Ctx, index: _HolidayIndex, taken: list[_Cand]) -> list[_Cand]:
+    """Names written with another spelling ("hanukah 2027", "rosh hashana 2027"),
+    read only right before a guard (see ``_HOLIDAY_GUARD_RE``)."""
+    out: list[_Cand] = []
+    for guard in _HOLIDAY_GUARD_RE.finditer(low):
+        near = _WORDS_BEFORE_RE.search(low, max(0, guard.start() - 32), guard.start())
+        if near is None or not (_may_be_name_word(near.group(2), index)
+                                or near.group(1) and _may_be_name_word(near.group(1) + near.group(2), index)):
             continue
-        m = full.match(low, m.start()) or m
-        key = _holiday_key(m.group("name"))
-        today = ctx.today
-        if m.group("y"):
-            day = _calendar_holiday_date(key, ctx, int(m.group("y")))
-        elif m.group("yrel"):
-            day = _calendar_holiday_date(key, ctx, today.year + _shift(_EN_SHIFT, m.group("yrel")))
-        elif (m.group("rel") or "") in ("last", "previous"):
-            day = next((d for y in (today.year, today.year - 1)
-                        if (d := _calendar_holiday_date(key, ctx, y)) and d < today), None)
-        else:
-            day = next((d for y in (today.year, today.year + 1)
-                        if (d := _calendar_holiday_date(key, ctx, y)) and d >= today), None)
-        if day:
-            end = m.end()
-            out.append(_Cand(m.start(), end, day, day, "day", "point", None, "calendar_holiday"))
-            pos = end
+        if any(c.start <= guard.start() < c.end for c in taken + out):
+            continue
+        lo, hi = _window(low, guard.start(), guard.end())
+        words = _name_words(low, lo, hi)
+        g = next((k for k, w in enumerate(words) if w[0] == guard.start()), 0)
+        for n in range(min(4, g), 0, -1):
+            key = _fuzzy_name(words[g - n:g], index)
+            if key and (cand := _name_mention(low, words, g - n, g, key, _stricter(index.needs[key], "guard"), ctx)):
+                out.append(cand)
+                break
     return out
 
 
@@ -1250,8 +1597,7 @@ def _h_holiday_rule() -> str:
     """One pattern holding every holiday name, each in its own group h0, h1, ..."""
     names = "|".join(f"(?P<h{i}>{entry[0]})" for i, entry in enumerate(_HOLIDAYS))
     return (rf"(?:(?P<rel>next|last|this|previous)\s+|(?:(?P<ky>\d{{4}})\s*년\s*|(?P<kyrel>{_KO_YEAR_REL})\s*))?"
-            rf"(?<![\w])(?:{names})(?![a-z])(?:\s*(?:of\s+)?(?:(?P<y>{_YEAR4})\b"
-            rf"|(?P<yrel>this|next|last)\s+year\b))?")
+            rf"(?<![\w])(?:{names})(?![a-z]){_HOLIDAY_TAIL}")
 
 
 _RULES: tuple[tuple[str, re.Pattern, Callable[[re.Match, _Ctx], _Hit | None]], ...] = tuple(

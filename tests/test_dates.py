@@ -151,6 +151,71 @@ def test_holiday_names_need_their_day_word():
     assert resolve("Canada Day", NOW, "en").value == date(2027, 7, 1)
 
 
+def span(text: str, region: str | None = None, now: datetime = NOW) -> tuple[str, date, date]:
+    m = resolve(text, now, "en", region=region)
+    return (m.text, m.value, m.last)
+
+
+def test_islamic_holidays_follow_one_calendar_whichever_country_names_them():
+    # The library's base (Umm al-Qura) tables, also with India's calendar as the region.
+    assert span("Eid al-Adha 2018") == ("Eid al-Adha 2018", date(2018, 8, 21), date(2018, 8, 21))
+    assert span("Eid al-Adha 2018", "IN")[1] == date(2018, 8, 21)
+    assert span("last Eid al-Fitr")[1] == date(2026, 3, 20)
+    assert span("Laylat al-Qadr 2018")[1] == date(2018, 6, 11)
+
+
+def test_a_far_year_is_computed_on_demand():
+    assert span("Eid al-Fitr 1950")[1] == date(1950, 7, 16)
+    assert span("Ramadan 2050") == ("Ramadan 2050", date(2050, 5, 22), date(2050, 5, 22))
+
+
+def test_jewish_holidays_begin_on_the_evening_before():
+    assert span("Yom Kippur 2027") == ("Yom Kippur 2027", date(2027, 10, 10), date(2027, 10, 11))
+    assert span("Passover")[1:] == (date(2027, 4, 21), date(2027, 4, 22))
+
+
+@pytest.mark.parametrize("text", ["Hanukkah 2027", "hanukah 2027", "Chanukah 2027", "hannukkah 2027"])
+def test_spelling_variants_of_a_library_name(text):
+    assert span(text) == (text, date(2027, 12, 24), date(2027, 12, 25))
+
+
+def test_spelling_variants_need_a_guard():
+    assert span("rosh hashana 2027")[1] == date(2027, 10, 1)
+    assert span("karva chauth 2027")[1] == date(2027, 10, 18)
+    assert find_dates("chanukah", NOW) == []
+
+
+@pytest.mark.parametrize("text", [
+    "the twelfth shipment left today", "a family of products", "ask your boss", "Honda Civic 2018 parts",
+    "the discovery phase", "an epiphany", "we lent them two units", "shipping from our Victoria warehouse",
+    "presidents in 1990",
+])
+def test_ordinary_words_are_not_holidays(text):
+    assert [m.text for m in find_dates(text, NOW, region="CA")] in ([], ["today"], ["1990"], ["in 1990"])
+
+
+def test_region_picks_its_own_and_its_subdivisions_holidays():
+    assert span("Labour Day", "JM")[1] == date(2027, 5, 23)
+    assert span("Labour Day", "CA")[1] == date(2027, 9, 6)
+    # Australia's states: the date most of them keep (first Monday of October).
+    assert span("Labour Day", "AU")[1] == date(2027, 10, 4)
+    assert span("Civic Holiday", "CA")[1] == date(2027, 8, 2)
+    assert find_dates("Civic Holiday", NOW) == []
+
+
+def test_religious_calendars_of_the_library():
+    assert span("Palm Sunday")[1] == date(2027, 3, 21)
+    assert span("Orthodox Easter 2027")[1] == date(2027, 5, 2)
+    assert span("Easter 2027")[1] == date(2027, 3, 28)
+    assert span("Dragon Boat Festival")[1] == date(2027, 6, 9)
+
+
+def test_holiday_counted_from_a_shifted_day():
+    assert span("Thanksgiving in 3 years") == ("Thanksgiving in 3 years", date(2030, 11, 28), date(2030, 11, 28))
+    assert span("Christmas in 2 years")[1] == date(2028, 12, 25)
+    assert span("Diwali 2 years ago")[1] == date(2025, 10, 20)
+
+
 def test_on_before_a_numeric_date_is_not_a_bare_day():
     assert resolve("shipping on 12/16", NOW, "en").value == date(2026, 12, 16)
 
