@@ -107,7 +107,7 @@ _NOT_CONFIRMED = _Words(
 )
 _NOT_DELIVERED = _Words(
     r"(?:입고|도착|납품|배송|수령)\s*(?:이|가|는|은)?\s*(?:되지|하지|안|못|않|전)",
-    r"(?:입고|도착|납품|배송|수령|설치|인수|검수)\s*(?:이|가|는|은)?\s*완료\s*(?:돼야|되어야|해야|되도록|하도록|될|할|하겠|되는|되면|되기|하기|조건|예정|후|시|전|여부|일정)",
+    r"(?:입고|도착|납품|배송|수령|설치|인수|검수)\s*(?:이|가|는|은)?\s*완료\s*(?:(?:가|이|를|을)?\s*(?:목표|계획)|돼야|되어야|해야|되도록|하도록|될|할|하겠|되는|되면|되기|하기|조건|예정|후|시|전|여부|일정)",
     r"아직\s*(?:\S+\s*){0,2}?(?:안|못)\s*\S*",
     r"\b(?:not|n't|never)\s+(?:yet\s+)?(?:been\s+)?(?:arrived|received|delivered|got(?:ten)?|come)\b",
     # Receiving an order or a mail is not receiving goods.
@@ -177,6 +177,7 @@ _CUES = {
         r"예정", r"예상", r"가능", r"소요", r"걸릴|걸립", r"리드\s*타임", r"납기", r"(?:입고|도착|출고|납품|배송|발송)\s*(?:될|할|됩|합|드리)",
         r"들어올|들어옵|들어갈|들어갑", r"\bETA\b", r"\bexpect(?:s|ed|ing|ation)?\b", r"\bestimated?\b", r"\bscheduled\b", r"\bplanned\b",
         r"\b(?:will|should|would|shall)\s+(?:\w+\s+)?(?:be\s+)?(?:arrive|ship|deliver|land|reach|dispatch)",
+        r"\b(?:will|should|would)\s+be\s+(?:there|here|with\s+you|on\s+site)\b",
         r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b", r"\btracking\s+(?:to|for)\b",
         r"(?:로|으로)\s*(?:(?:일정|납기|날짜|입고일)\s*(?:이|가)?\s*)?(?:변경|조정|바뀌|바뀜|바꿨|당겨|앞당겨)", r"\best\.",
         r"\blooking\s+at\b", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+to\b",
@@ -227,10 +228,13 @@ _DELIVERY = _Words(
     r"리드\s*타임", r"설치", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\blead\s*-?\s*time", r"\bdispatch", r"\breceive",
     r"\bin\s+stock\b", r"\bon\s+site\b", r"\bland(?:s|ing)?\b",
 )
+_SCHEDULED_FOR = _Words(r"\bon\s+(?:schedule|track|time)\s+for\b")
 _DATE_WORD = _Words(r"\bdates?\b", r"\bschedule", r"일정", r"날짜", r"일자")
 _NEED = _Words(
     r"까지\s*(?:는|은|도)?\s*(?:꼭|반드시|무조건|필히|최소한)?\s*(?:\S+\s*){0,3}?"
-    r"(?:필요|있어야|받아야|들어와야|되어야|돼야|해야|해\s*주셔야|부탁|주셔야|맞춰|가능할까|가능한지|가능하신지|받을\s*수)",
+    r"(?:필요|있어야|받아야|들어와야|되어야|돼야|해야|해\s*주셔야|부탁|주셔야|맞춰|가능할까|가능한지|가능하신지|받을\s*수|목표)",
+    r"(?:안에|안으로|이내에?|내로|중으로)\s*(?:\S+\s*){0,2}?(?:받을\s*수|받아야|들어와야|필요|가능할까|가능한지)",
+    r"\b(?:can'?t|cannot|won'?t|doesn'?t|does\s+not)\s+(?:\w+\s+){0,2}?(?:arrive|be\s+delivered|ship|make\s+it)\s+(?:by|before)\b",
     r"늦어도", r"마감", r"희망\s*(?:납기|납품일|입고일|일정|일자|도착일)", r"\bneed[- ]by\b", r"\b(?:required|requested)\s+(?:delivery\s+)?date\b", r"필요합니다|필요해요|필요한데|필요하니|필요하오니", r"오픈\s*(?:일정|예정)|개통|가동\s*(?:일정|예정)",
     r"\bneed(?:ed|s)?\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\brequired\s+(?:\w+\s+)?(?:by|before)\b", r"\bno\s+later\s+than\b",
     r"\bdeadline\b", r"\bat\s+the\s+latest\b", r"\bmust\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\bhave\s+to\s+(?:\w+\s+){0,4}?by\b",
@@ -319,7 +323,7 @@ def analyse_sentence(text: str, has_date: bool = False, context: str = "") -> Se
         found.discard("confirmed")
         if has_date:
             found.add("eta")
-    if on_schedule and has_date and delivery and not question:
+    if on_schedule and has_date and (delivery or _SCHEDULED_FOR.search(low)) and not question:
         # "12월 14일로 변동 없습니다", "still on track for Jan 12": the date stands.
         found.add("eta")
     return SentenceCues(

@@ -143,8 +143,8 @@ def _is_old(d: DateMention, sentence: str, mentions: list[DateMention]) -> bool:
     "기존 입고예정일: 12월 11일", "원래 12월 10일"): a marker shortly before it, with no
     other date in between."""
     at = sentence.find(d.text)
-    if at < 0:
-        return False
+    if at < 0 or _CHANGE_RANGE.search(d.text):
+        return False  # "기존 12월 14일에서 12월 24일로": the change itself, not the old day
     before = sentence[max(0, at - _OLD_WINDOW): at]
     marker = None
     for marker in _OLD_BEFORE.finditer(before):
@@ -340,6 +340,10 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
             x.evidence["event"] = decider.text
     elif x.event == "eta" and found.eta_sentence is not None and "eta" in found.eta_sentence.events:
         x.evidence["event"] = found.eta_sentence.text
+    if x.event == "eta" and not x.order_refs and found.eta_sentence is not None and "stock_check" in found.eta_sentence.events:
+        # "재고는 없고, 1월 중순 입고 예정입니다" with no order named: when stock comes in.
+        x.event, decider = "stock_check", found.eta_sentence
+        x.evidence["event"] = decider.text
     if x.event == "delivered" and role != "customer" and found.eta_sentence is not None:
         pending = found.eta_sentence.events & _DATED_EVENTS
         if pending:
