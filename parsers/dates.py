@@ -966,8 +966,8 @@ _HOLIDAYS: tuple[tuple[str, str, str, str, int], ...] = (
     (r"mother'?s'?\s+day", "US", "unofficial", "Mother's Day", 0),
     (r"father'?s'?\s+day", "US", "unofficial", "Father's Day", 0),
     (r"groundhogs?'?\s+day", "US", "unofficial", "Groundhog Day", 0),
-    (r"easter(?:\s+sunday)?", "US", "unofficial", "Easter Sunday", 0),
     (r"easter\s+mon(?:day)?", "US", "unofficial", "Easter Sunday", 1),
+    (r"easter(?:\s+sunday)?", "US", "unofficial", "Easter Sunday", 0),
     (r"good\s+friday", "US", "unofficial", "Good Friday", 0),
     (r"설날|설\s*연휴|구정|(?:chinese|lunar)\s+new\s+years?'?s?(?:\s+day)?", "KR", "public",
      "Korean New Year", 0),
@@ -1053,7 +1053,11 @@ _Span = tuple  # (first day, last day) of one occurrence
 
 
 def _holiday_word(word: str) -> str:
-    """One word of a name, normalised: no apostrophes, -our as -or, no plural s."""
+    """One word of a name, normalised: no apostrophes, -our as -or, no plural s,
+    "jayanti" as "birthday" (the library writes both: "Guru Gobind Singh Jayanti",
+    "Guru Gobind Singh's Birthday")."""
+    if word == "jayanti":
+        return "birthday"
     word = word.replace("’", "'")
     word = word[:-2] if word.endswith("'s") else word
     word = word.replace("'", "")
@@ -1073,9 +1077,15 @@ _WORDS_BEFORE_RE = re.compile(r"(?:([a-z]+)[ -])?([a-z]+(?:['’][a-z]+)*['’]?
 
 def _holiday_key(name: str) -> str:
     """A name normalised for lookup: lower case, no "(observed)", no day/the/of/national."""
-    name = re.sub(r"\(.*?\)|\b(?:observed|estimated)\b", " ", name.lower())
+    name = _QUALIFIER_RE.sub(" ", name.lower())
     words = (_holiday_word(w) for w in _NAME_TOKEN_RE.findall(name))
     return " ".join(w for w in words if w not in _HOLIDAY_DROP_WORDS)
+
+
+# "(observed)", "(estimated)", "(in lieu)", "(from 2pm)", "(Day 2)": not part of a name.
+_QUALIFIER_RE = re.compile(r"\([^)]*\b(?:observed|estimated|lieu|from|non-working|day \d)\b[^)]*\)"
+                           r"|\b(?:observed|estimated)\b")
+_BRACKETS_RE = re.compile(r"\(.*?\)")
 
 
 def _name_parts(name: str) -> list[str]:
@@ -1169,15 +1179,23 @@ def _supported_countries() -> frozenset[str]:
 
 @lru_cache(maxsize=512)
 def _calendar_names(country: str, subdiv: str | None, year: int) -> dict[str, tuple[date, ...]]:
-    """Normalised name -> the first day of each run of days it names in ``year``."""
+    """Normalised name -> the first day of each run of days it names in ``year``.  A
+    name's own words in brackets count ("Dussehra (Saptami)"), and the name without
+    them is a fallback ("Surya Shashthi (Chhath Puja)" for "Surya Shashthi")."""
+    table = sorted(_calendar_table(country, subdiv, year).items())
+    full = _first_days((day, _holiday_key(part)) for day, name in table for part in _name_parts(name))
+    bare = _first_days((day, _holiday_key(_BRACKETS_RE.sub(" ", part)))
+                       for day, name in table for part in _name_parts(name))
+    return bare | full
+
+
+def _first_days(named_days: Iterable[tuple[date, str]]) -> dict[str, tuple[date, ...]]:
     firsts: dict[str, list[date]] = {}
     seen: dict[str, date] = {}
-    for day, name in sorted(_calendar_table(country, subdiv, year).items()):
-        for part in _name_parts(name):
-            key = _holiday_key(part)
-            if key and seen.get(key) != day - timedelta(days=1):
-                firsts.setdefault(key, []).append(day)
-            seen[key] = day
+    for day, key in named_days:
+        if key and seen.get(key) != day - timedelta(days=1):
+            firsts.setdefault(key, []).append(day)
+        seen[key] = day
     return {key: tuple(days) for key, days in firsts.items()}
 
 
@@ -1278,7 +1296,7 @@ class _HolidayIndex:
 
 
 _COMMON_NAME_WORDS = ("january february march april june july august september october november december "
-                      "new orthodox")
+                      "new orthodox birthday")
 
 
 @lru_cache(maxsize=16)
@@ -1299,14 +1317,15 @@ def _holiday_index(region: str | None) -> _HolidayIndex:
         for year in _NAME_YEARS:
             for name in _calendar_table(country, subdiv, year).values():
                 for part in _name_parts(name):
-                    note(_holiday_key(part), "word" if re.search(r"\b(?:day|holiday)\b", part, re.I) else "free")
+                    need = "word" if re.search(r"\b(?:day|holiday)\b", _QUALIFIER_RE.sub("", part), re.I) else "free"
+                    note(_holiday_key(part), need)
+                    note(_holiday_key(_BRACKETS_RE.sub(" ", part)), need)
     for alias in _HOLIDAY_ALIASES:
         note(alias, "free")
     for key, need in needs.items():  # ... unless the fixed table knows the name alone ("Thanksgiving")
         if need == "word" and any(re.fullmatch(entry[0], key) for entry in _HOLIDAYS):
             needs[key] = "free"
-    common = _common_name_words()
-    words = {_skeleton(word) for key in needs for word in key.split() if word not in common}
+    words = {_skeleton(word) for key in needs for word in key.split()}
     variants = {v for sk in words if len(sk) >= _SKELETON_FUZZY_MIN for v in _deletions(sk)}
     return _HolidayIndex(needs, _anchor_regex(needs), _skeleton_index(needs), frozenset(words | variants))
 
@@ -1433,8 +1452,10 @@ def _name_mention(low: str, words: list[tuple[int, int, str]], i: int, j: int, k
                  "calendar_holiday")
 
 
-# Where a misspelt name may stand: a word right before "day", "holiday" or a year.
-_HOLIDAY_GUARD_RE = re.compile(r"(?:(?<=[a-z'’] )|(?<=[a-z'’]-))(?:day|holiday|(?:19|20)\d\d)(?![a-z0-9/-])")
+# Where a misspelt name may stand: a word right before "day", "holiday" or a year
+# ("in 2027").
+_HOLIDAY_GUARD_RE = re.compile(r"(?:(?<=[a-z'’] )|(?<=[a-z'’]-))(?:day|holiday|(?:(?:in|of) )?(?:19|20)\d\d)"
+                               r"(?![a-z0-9/-])")
 
 
 def _calendar_holidays(low: str, ctx: _Ctx) -> list[_Cand]:

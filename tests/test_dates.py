@@ -182,7 +182,16 @@ def test_spelling_variants_of_a_library_name(text):
 def test_spelling_variants_need_a_guard():
     assert span("rosh hashana 2027")[1] == date(2027, 10, 1)
     assert span("karva chauth 2027")[1] == date(2027, 10, 18)
+    assert span("karva chauth in 2027")[1] == date(2027, 10, 18)
     assert find_dates("chanukah", NOW) == []
+
+
+def test_library_name_forms():
+    # "Jayanti" and "Birthday" name the same holidays in the library.
+    assert span("Rabindranath Jayanti 2027")[1] == span("Guru Rabindranath's Birthday 2027")[1] == date(2027, 5, 9)
+    # "Dussehra (Saptami)" is another day than "Dussehra".
+    assert span("Dussehra 2027")[1] == date(2027, 10, 9)
+    assert span("easter mon")[1] == date(2027, 3, 29)
 
 
 @pytest.mark.parametrize("text", [
