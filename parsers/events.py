@@ -75,8 +75,6 @@ def _ascii_word(ch: str) -> bool:
 # into its opposite ("지연 없이" is not a delay) or into boilerplate.
 _NOT_DELAYED = _Words(
     r"(?:지연|늦어지|늦춰지|연기되|밀리)(?:지|는\s*일은?|될\s*일은?)?\s*(?:은|는|이|도|사항은?|\s)*(?:없|아니|않)",
-    # A condition is not an announcement: "제출이 늦어지면", "지연 시", "if it is delayed".
-    r"(?:지연|늦어지|늦춰지|연기|밀리)(?:되|돼)?(?:면|\s*시\b|\s*시에)", r"\bif\s+(?:\w+\s+){0,3}?(?:is|are|gets?|were)\s+delayed\b",
     r"(?:차질|변동|변경|문제|이슈)\s*(?:사항)?\s*(?:은|는|이|가|도)?\s*(?:전혀\s*)?없",
     r"(?:예정|일정|계획)\s*대로", r"정상\s*(?:적으로)?\s*(?:진행|입고|출고|납품|처리)",
     r"\b(?:not|n't|never)\s+(?:be\s+|been\s+|being\s+|expect(?:ing)?\s+(?:any\s+)?)?(?:delayed|late|postponed|affected|delays?)\b",
@@ -130,12 +128,14 @@ _BOILERPLATE = _Words(
 _NOT_STOCK_CHECK = _Words(
     r"\bif\s+(?:they|he|she|there)\s+(?:\w+\s+)?(?:have|has|is|are)\s+(?:any\s+|enough\s+)?(?:\w+\s+)?(?:in\s+)?stock\b",
 )
-# An apology for a delay already over, or for a late reply, announces no delay.
-_PAST_DELAY = _Words(
+# Delay words that announce no delay: a condition ("제출이 늦어지면", "지연 시", "if it
+# is delayed"), an apology for a delay already over, a late reply.
+_UNANNOUNCED_DELAY = _Words(
+    r"(?:지연|늦어지|늦춰지|연기|밀리)(?:되|돼)?(?:면|\s*시\b|\s*시에)", r"\bif\s+(?:\w+\s+){0,3}?(?:is|are|gets?|were)\s+delayed\b",
     r"(?:그간|그동안|그\s*동안|지금까지)\s*(?:의\s*)?(?:지연|늦어)", r"(?:지연|늦어진\s*점)\s*(?:으로|로)?\s*(?:인해\s*)?(?:불편|심려|폐)",
     r"\bdelay(?:ed)?\s+(?:in\s+)?(?:reply|replying|response|responding|answer|getting\s+back)",
 )
-_MASKS = (_BOILERPLATE, _NOT_STOCK_CHECK, _PAST_DELAY, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
+_MASKS = (_BOILERPLATE, _NOT_STOCK_CHECK, _UNANNOUNCED_DELAY, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
 
 _CUES = {
     "delivered": _Words(

@@ -151,3 +151,67 @@ def test_customer_plans_and_need_dates_are_not_inquiries():
 def test_completion_required_is_not_delivered():
     for text in ("12월 18일까지 설치가 완료돼야 해서요.", "2월 26일까지 설치 완료 조건으로 부탁드립니다.", "납품 완료 후 발행으로 바꿔주세요."):
         assert "delivered" not in analyse_sentence(text, True).events
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["제출이 늦어지면 반영이 안 될 수 있습니다.", "지연 시 바로 알려드리겠습니다.", "If it is delayed we will let you know.",
+     "그간 지연으로 불편드려 죄송합니다.", "Sorry for the delayed reply."],
+)
+def test_conditional_and_past_apology_delays_are_not_delays(text):
+    cues = analyse_sentence(text, True)
+    assert "delay" not in cues.events and not cues.on_schedule
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["A confirmed date would really help.", "I need a firm date, not another estimate.", "I will firm it up next week.",
+     "Registration confirmed: Data Center Trends 2027"],
+)
+def test_wishes_and_undated_confirmations_are_not_confirmed(text):
+    cues = analyse_sentence(text, False)
+    assert "confirmed" not in cues.events and not cues.firm
+
+
+def test_a_confirmation_naming_the_date_still_counts():
+    assert analyse_sentence("The new date is confirmed.", False).firm
+
+
+def test_field_labels_are_not_questions():
+    assert not analyse_sentence("When: Thursday, December 10, 2026 4:00 PM", True).question
+    assert analyse_sentence("When will it ship", False).question
+
+
+def test_future_completion_and_received_po_are_not_delivered():
+    assert "delivered" not in analyse_sentence("입고 즉시 당일 설치 완료하도록 하겠습니다.", False).events
+    assert "delivered" not in analyse_sentence("1월 말까지 설치 완료가 목표입니다.", True).events
+    assert "delivered" not in analyse_sentence("Thanks, we have received PO# 4500012930 today.", True).events
+
+
+@pytest.mark.parametrize(
+    "text, event",
+    [
+        ("New estimated arrival in Seoul is Dec 11.", "delay"),
+        ("The previous ETA of Nov 27 is no longer achievable.", "delay"),
+        ("12/30(수) 입고로 일정이 당겨졌습니다.", "eta"),
+        ("Est. Delivery Date | 12/09/2026", "eta"),
+        ("We are tentatively looking at the week of Jan 18 for arrival.", "eta"),
+        ("Should be there sometime next week.", "eta"),
+        ("Your open order is on schedule for Dec 22.", "eta"),
+    ],
+)
+def test_more_dated_wordings(text, event):
+    assert event_of(text) == event
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Could we get the PO# 4500012875 switches by Jan 4 instead?", "Can we cancel it if it can't arrive before Christmas?",
+     "혹시 서버 이번주 안에 받을 수 있을까요??", "내년 1월 말까지 설치 완료가 목표입니다."],
+)
+def test_need_by_wordings(text):
+    assert analyse_sentence(text, True).need
+
+
+def test_customer_demanding_a_date_is_an_inquiry():
+    assert event_of("We were told December 4. I need a firm date today.", role="customer") == "inquiry"

@@ -274,3 +274,113 @@ def test_required_by_is_the_customers():
 def test_eta_cue_without_a_delivery_date_is_not_an_eta():
     x = extract(msg("팀장님, 오늘 납기 업데이트입니다.", sender="rep@reseller.kr"), SETTINGS)
     assert (x.event, x.eta) == ("other", None)
+
+
+def test_a_date_named_as_the_previous_one_is_not_the_eta():
+    text = "The previous ETA of Nov 27 is no longer achievable.\nNew estimated arrival in Seoul is Dec 11."
+    x = extract(msg(text, sent=(2026, 11, 19), sender="k@dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2026, 12, 11), 14)
+    text = " - 기존 입고예정일: 2026년 12월 11일(금)\n - 변경 입고예정일: 2026년 12월 18일(금)\n일정이 변경되었습니다."
+    x = extract(msg(text, sent=(2026, 12, 2)), SETTINGS)
+    assert (x.eta, x.delay_days) == (date(2026, 12, 18), 7)
+
+
+def test_old_day_plus_stated_delay_across_a_line_break():
+    text = "SO 7712870 건은 원래 12월 10일 입고 예정이었으나,\n선적 일정 문제로 1주일 정도 늦어질 것 같습니다."
+    x = extract(msg(text, sent=(2026, 12, 1)), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2026, 12, 17), 7)
+
+
+def test_a_change_range_after_the_old_marker_is_the_new_date():
+    text = "입고가 약 열흘 지연될 예정입니다.\n기존 12월 14일에서 12월 24일(목)경으로 변경되었습니다."
+    x = extract(msg(text, sent=(2026, 12, 9)), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2026, 12, 24), 10)
+
+
+def test_the_later_of_equal_dates_wins():
+    text = "Estimated Ship Date: 11/17/2026\nEstimated Delivery Date: 11/20/2026"
+    assert extract(msg(text, sent=(2026, 11, 9), sender="n@dell.com"), SETTINGS).eta == date(2026, 11, 20)
+    text = "금주 중 출고 가능할 것 같아요.\n도착은 차주 초로 예상하고 있어요."
+    assert extract(msg(text, sent=(2026, 12, 1)), SETTINGS).eta == date(2026, 12, 9)
+
+
+def test_the_day_a_shipment_left_is_not_its_eta():
+    x = extract(msg("발주번호 4500012860 건 금일 출고 완료되었습니다.", sent=(2026, 12, 10)), SETTINGS)
+    assert (x.event, x.eta) == ("shipped", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Current lead time is 4-6 weeks ARO; we have no stock at the moment.", "납기: 발주 후 6~8주 (제조사 리드타임)",
+     "납기는 제조사 확인 후 안내드리겠습니다. 통상 3~4주 소요됩니다."],
+)
+def test_conditional_or_usual_lead_times_are_no_eta(text):
+    x = extract(msg(text, sent=(2026, 12, 4)), SETTINGS)
+    assert x.eta is None and x.event != "eta"
+
+
+def test_need_by_deadline_beats_other_dates():
+    text = "Our kickoff is January 11 and we need the switches on site by January 6 at the latest."
+    x = extract(msg(text, sent=(2026, 12, 7), sender="raj@customer.com"), SETTINGS)
+    assert x.required_by == date(2027, 1, 6)
+
+
+def test_a_received_reply_does_not_make_the_date_a_reply_date():
+    x = extract(msg("PO-2026-0570 건 벤더로부터 12월 14일(월) 오전 입고 확정 회신 받았습니다.", sender="rep@reseller.kr"), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("confirmed", date(2026, 12, 14), True)
+    x = extract(msg("확정 일정은 다음 주 화요일까지 회신드리겠습니다."), SETTINGS)
+    assert x.eta is None
+
+
+def test_invitations_and_vendor_promotions_are_other():
+    x = extract(msg("Priya has invited you to a meeting.\nAgenda: the backorder on SO 98123456", sender="p@dell.com",
+                    subject="Invitation: partner review @ Thu Dec 10, 2026"), SETTINGS)
+    assert (x.event, x.eta) == ("other", None)
+    x = extract(msg("Configurations in stock ship in 3 business days.\nUnsubscribe", sender="deals@info.dell.com"), SETTINGS)
+    assert x.event == "other"
+
+
+def test_a_delivered_line_with_another_still_pending():
+    text = "No | 품목 | 상태 | 입고예정일\n1 | SR650 V3 | 입고완료 | 2026-12-04\n2 | DE4000H | 입고예정 | 2026-12-16(수)"
+    x = extract(msg(text, sent=(2026, 12, 7)), SETTINGS)
+    assert (x.event, x.eta) == ("eta", date(2026, 12, 16))
+
+
+def test_no_order_and_no_goods_from_a_non_party_is_other():
+    x = extract(msg("제출이 늦어지면 1월 급여 반영이 지연될 수 있습니다.", sender="admin@reseller.kr"), SETTINGS)
+    assert (x.event, x.eta) == ("other", None)
+
+
+def test_incoming_stock_with_no_order_is_a_stock_answer():
+    x = extract(msg("문의하신 C9300-48P 재고는 현재 없고, 1월 중순 입고 예정입니다.", sent=(2026, 12, 14)), SETTINGS)
+    assert (x.event, x.eta) == ("stock_check", None)
+
+
+FORWARDED = (
+    "________________________________\nFrom: APJ Order Management <apj@dell.com>\n"
+    "Sent: Thursday, November 19, 2026 6:12 PM\nTo: Rachel <r@dell.com>\nSubject: delivery date change\n\n"
+    "Order# 1038472915 (customer PO PO-2026-0601) is impacted by a shortage. "
+    "The estimated delivery date moves from 11/20/2026 to 12/04/2026.\n\nRegards,\nAPJ"
+)
+
+
+def test_a_forward_is_read_for_what_its_cover_note_leaves_open():
+    x = extract(msg("Please see below. Sorry about this.", sent=(2026, 11, 20), sender="r@dell.com",
+                    subject="FW: delivery date change", quoted=FORWARDED), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2026, 12, 4), 14)
+    assert [r.value for r in x.order_refs] == ["PO1038472915", "PO-2026-0601"] and x.quoted_refs == []
+    assert x.evidence["eta"].startswith("The estimated delivery date moves")
+
+
+def test_a_forwarded_customer_need_by_date():
+    quoted = ("-----Original Message-----\nFrom: Raj <raj@customer.com>\nSent: Monday, December 7, 2026 8:02 PM\n"
+              "To: sales@reseller.kr\nSubject: status\n\nHas PO# 4500012875 shipped yet? We need it by January 6.")
+    x = extract(msg("Can you reply to Raj?", sent=(2026, 12, 8), sender="jy@reseller.kr", subject="FW: status",
+                    quoted=quoted), SETTINGS)
+    assert (x.role, x.event, x.required_by) == ("other", "inquiry", date(2027, 1, 6))
+
+
+def test_a_reply_is_not_read_as_a_forward():
+    x = extract(msg("Thanks.", sent=(2026, 11, 20), sender="r@dell.com", subject="RE: delivery date change",
+                    quoted=FORWARDED), SETTINGS)
+    assert (x.event, x.eta, [r.value for r in x.order_refs]) == ("other", None, [])

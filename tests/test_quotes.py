@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers.quotes import detect_language, split_reply
+from parsers.quotes import detect_language, forwarded_message, split_reply
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "mime"
 CRISP = CORPORA / "crisp-email-reply-parser"
@@ -486,3 +486,25 @@ def test_story_mail_signatures(name: str) -> None:
         "박정훈 팀장", "최윤아 차장 / Dell Technologies Korea", "Dana Whitfield", "Rachel Morgan"}
     assert msg.signature not in msg.new_text
     assert msg.new_text.splitlines()[-1].strip() not in ("", "Dana Whitfield")
+
+
+@pytest.mark.parametrize(
+    "quoted, author, first",
+    [
+        ("---------- Forwarded message ---------\n보낸사람: 윤태호 <th.yoon@customer.com>\n"
+         "Date: 2026년 11월 30일 (월) 오후 6:20\nSubject: 반입 일정\nTo: 최영민 <ym@customer.com>\n\n"
+         "차장님, 장비 반입은 12월 22일(화)까지 완료되어야 합니다.", "th.yoon@customer.com", "차장님, 장비 반입은"),
+        ("________________________________\nFrom: APJ Orders <APJ@Dell.com>\nSent: Thursday, November 19, 2026 6:12 PM\n"
+         "To: Rachel <r@dell.com>\nSubject: change\n\nHello,\nThe date moves.\n\nRegards,\nAPJ Orders\n"
+         "T. +65 6123 4567\n\n> an older quote", "apj@dell.com", "Hello,"),
+    ],
+    ids=["gmail-korean", "outlook-rule"],
+)
+def test_forwarded_message(quoted: str, author: str, first: str) -> None:
+    found = forwarded_message(quoted)
+    assert found is not None and found[0] == author and found[1].startswith(first)
+    assert "> an older quote" not in found[1] and "6123" not in found[1]
+
+
+def test_quoted_text_without_a_header_is_no_forwarded_message() -> None:
+    assert forwarded_message("> 입고 예정입니다.") is None

@@ -78,3 +78,16 @@ def test_extra_patterns():
 
 def test_empty():
     assert find_refs("") == []
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("Order Number: | 1038472915", "PO1038472915"), ("HPE Order No.      | 4012399887", "PO4012399887"),
+     ("Sales Order | 98130022", "SO98130022")],
+)
+def test_keyword_and_number_in_table_cells(text, value):
+    assert [r.value for r in find_refs(text)] == [value]
+
+
+def test_a_table_header_is_not_a_reference():
+    assert find_refs("Sales Order | Qty | Status\nC9300 | 4 | Booked") == []
