@@ -146,12 +146,10 @@ def _is_old(d: DateMention, sentence: str, mentions: list[DateMention]) -> bool:
     if at < 0 or _CHANGE_RANGE.search(d.text):
         return False  # "기존 12월 14일에서 12월 24일로": the change itself, not the old day
     before = sentence[max(0, at - _OLD_WINDOW): at]
-    marker = None
-    for marker in _OLD_BEFORE.finditer(before):
-        pass
-    if marker is None:
+    markers = list(_OLD_BEFORE.finditer(before))
+    if not markers:
         return False
-    between = before[marker.end():]
+    between = before[markers[-1].end():]
     return not any(m is not d and m.text in between for m in mentions)
 
 
