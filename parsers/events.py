@@ -113,6 +113,7 @@ _NOT_DELIVERED = _Words(
     r"(?:은|는|을|를|도)?\s*(?:잘\s*|무사히\s*)?(?:받았|수령|접수)\S*",
     r"\b(?:received|got|have|has)\s+(?:\w+\s+)?(?:your|the|our|this)\s+(?:\w+\s+)?(?:PO|P\.O\.|purchase\s+order|order|e-?mail|mail|message|quote|request|inquiry|note|RFQ)\b",
     r"\breceived\s+(?:PO|P\.O\.|purchase\s+order|order)\b",
+    r"\breceived\s+(?:it|this|them)\b(?:\s+\S+){0,3}?\s+(?:in\s+error|by\s+mistake)",
     r"\b(?:thank\s+you|thanks)\s+for\s+(?:\w+\s+){0,3}",
 )
 _NOT_SHIPPED = _Words(

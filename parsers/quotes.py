@@ -81,6 +81,21 @@ _MOBILE_SIGNATURE = re.compile(
 )
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
+# The first line of a legal disclaimer closing a mail ("This e-mail and any attachments are
+# confidential ...", "본 메일은 ... 기밀 ..."): it and all that follows belong to the signature.
+_DISCLAIMER = re.compile(
+    r"[*\s\[(]*(?:"
+    r"(?:confidentiality|legal|privacy)\s+(?:notice|note|statement|disclaimer)|disclaimer\s*[:：]|"
+    r"privileged\s+(?:and|&)\s+confidential|"
+    r"this\s+(?:e-?mail|message|communication|transmission)\b.{0,80}?\b(?:confidential|privileged|intended\s+(?:solely|only))|"
+    r"the\s+information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message|communication)|"
+    r"if\s+you\s+(?:are\s+not\s+the\s+intended\s+recipient|have\s+received\s+this\b)|"
+    r"(?:본|이)\s*(?:메일|이메일|e-?mail|전자\s*우편)\S{0,3}\s.{0,60}?(?:기밀|비밀|수신인|수신자|법적|무단)"
+    r")",
+    re.I,
+)
+_MAX_DISCLAIMER_LINES = 25
+
 
 def split_reply(text: str) -> tuple[str, str, str]:
     """Split a mail body into ``(new_text, quoted_text, signature)``.
@@ -95,16 +110,29 @@ def split_reply(text: str) -> tuple[str, str, str]:
     underscores, when only a few lines follow it; else at a business signature
     block closing the text (a name line, then title, company, address and at
     least one phone/fax/e-mail/web/address line; see ``_trailing_signature``).
-    All three are stripped of surrounding blank space.
+    A legal disclaimer closing the text ("This e-mail ... is confidential", "본 메일은
+    ... 기밀") goes to the signature too. All three are stripped of surrounding blank space.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     new_lines, quoted_lines = _separate_quotes(lines)
+    disclaimer = _disclaimer_start(new_lines)
+    new_lines, disclaimer_lines = new_lines[:disclaimer], new_lines[disclaimer:]
     sig_start = _signature_start(new_lines)
     if sig_start is None:
         sig_start = _trailing_signature(new_lines)
-    signature = new_lines[sig_start:] if sig_start is not None else []
+    signature = (new_lines[sig_start:] if sig_start is not None else []) + disclaimer_lines
     body = new_lines[:sig_start] if sig_start is not None else new_lines
     return _join(body), _join(quoted_lines), _join(signature)
+
+
+def _disclaimer_start(lines: list[str]) -> int:
+    """Index of the line opening a legal disclaimer at the end of ``lines`` (``len(lines)`` if none).
+    Some text must come before it, and at most ``_MAX_DISCLAIMER_LINES`` lines after."""
+    first_text = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    for i in range(max(first_text + 1, len(lines) - _MAX_DISCLAIMER_LINES), len(lines)):
+        if _DISCLAIMER.match(lines[i]):
+            return i
+    return len(lines)
 
 
 def forwarded_message(quoted: str) -> tuple[str, str] | None:

@@ -65,6 +65,7 @@ def test_questions_only_ask():
 def test_receiving_a_po_is_not_a_delivery():
     assert event_of("PO 잘 받았습니다.") == "other"
     assert event_of("We received your PO, thank you.") == "other"
+    assert event_of("If you have received it in error, please notify the sender and delete it.") == "other"
 
 
 def test_precedence():

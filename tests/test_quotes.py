@@ -452,8 +452,29 @@ def test_signature_above_the_quoted_history() -> None:
 
 
 @pytest.mark.parametrize(
+    "text, body",
+    [
+        ("SO 7000020 shipped today, tracking 6098184641.\n\nMark Evans | HPE Channel Ops\nT. 02-8616-2556\n\n"
+         "This e-mail and any attachments are confidential and intended solely for the addressee. If you have received "
+         "it in error, please notify the sender and delete it.", "SO 7000020 shipped today, tracking 6098184641."),
+        ("주문하신 상품이 금일 출고되었습니다.\n\n이성호 | Lenovo Korea ISG\nT. 02-2053-4674\n\n본 메일은 업무상 기밀 정보를 "
+         "포함하고 있으며 지정된 수신인 외에는 열람, 복사, 배포를 금합니다.", "주문하신 상품이 금일 출고되었습니다."),
+        ("Delivered today.\n\nCONFIDENTIALITY NOTICE: The information in this message is privileged.\nIf you are not "
+         "the intended recipient, delete it.", "Delivered today."),
+        ("12/16 입고 예정입니다.\n\n이 메일은 수신인 외 열람을 금합니다.", "12/16 입고 예정입니다."),
+    ],
+    ids=["en-after-signature", "ko-after-signature", "en-notice-without-signature", "ko-without-signature"],
+)
+def test_a_closing_legal_disclaimer_goes_to_the_signature(text: str, body: str) -> None:
+    new_text, quoted, signature = split_reply(text)
+    assert (new_text, quoted) == (body, "")
+    assert signature.endswith(text.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
     "text",
     [
+        "This e-mail is confidential, so please do not forward the quote to other vendors.",
         "납기 확인 부탁드립니다.\n\n급하면 010-1234-5678로 전화 주세요.",
         "납기 확인 부탁드립니다.\n급하면 010-1234-5678로 연락 바랍니다",
         "If it is urgent, call me at 010-1234-5678 or write to minsu@hanbit.co.kr.",
@@ -468,7 +489,7 @@ def test_signature_above_the_quoted_history() -> None:
         "Status update.\n\nDana Whitfield\n" + "\n".join(f"Line {i}" for i in range(8)) + "\n+82-2-6250-7000",
         "출고 일정 공유드립니다.\n\n김민수 과장\n12/16 출고 예정입니다.\nT. 02-555-1234",
     ],
-    ids=["ko-phone-in-sentence", "ko-phone-in-sentence-no-period", "en-phone-in-sentence", "bullets-with-address",
+    ids=["disclaimer-words-as-the-only-text", "ko-phone-in-sentence", "ko-phone-in-sentence-no-period", "en-phone-in-sentence", "bullets-with-address",
          "contact-line-without-name", "tracking-numbers", "no-contact-line", "sign-off-only", "contact-after-colon",
          "en-contact-after-colon", "nothing-before", "too-long", "sentence-inside-block"],
 )
