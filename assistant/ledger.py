@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 
 from assistant.config import Config
@@ -16,6 +16,14 @@ from assistant.models import CLOSED_STATUSES, Contact, Message, Order, OrderEven
 from parsers.items import find_items
 from parsers.refs import find_refs
 from parsers.types import Address, Extraction, ParsedMessage
+
+# The orders named by some references, each with all its references (built once: see orders_by_ref).
+_ORDERS_BY_REF = (
+    select(OrderRef.value, Order)
+    .join(Order, OrderRef.order_id == Order.id)
+    .where(OrderRef.value.in_(bindparam("values", expanding=True)))
+    .options(joinedload(Order.refs))
+)
 
 # Events that make a message order-related even when it names no reference.
 ORDER_EVENTS = ("delay", "eta", "confirmed", "shipped", "delivered", "inquiry", "stock_check")
@@ -171,13 +179,7 @@ class Ledger:
         """The order each reference names (None if unknown), read with all its references in one query."""
         missing = [v for v in dict.fromkeys(values) if v not in self._ref_orders]
         if missing:
-            rows = self.session.execute(
-                select(OrderRef.value, Order)
-                .join(Order, OrderRef.order_id == Order.id)
-                .where(OrderRef.value.in_(missing))
-                .options(joinedload(Order.refs))
-            )
-            found = dict(rows.unique().all())
+            found = dict(self.session.execute(_ORDERS_BY_REF, {"values": missing}).unique().all())
             for value in missing:
                 self._ref_orders[value] = found.get(value)
         return {v: self._ref_orders[v] for v in values}

@@ -237,6 +237,17 @@ class MailboxSession:
             raise self._fail(f"cannot append a draft to {folder!r}", exc) from None
         return _appenduid(response)
 
+    def append_drafts(self, folder: str, messages: list[bytes], when: datetime) -> None:
+        """Append several drafts at once: one MULTIAPPEND (RFC 3502) where the server has it."""
+        if "MULTIAPPEND" not in self._capabilities:
+            for message in messages:
+                self.append_draft(folder, message, when)
+            return
+        try:
+            self.client.multiappend(folder, [{"msg": m, "flags": (b"\\Draft",), "date": when} for m in messages])
+        except _NETWORK_ERRORS as exc:
+            raise self._fail(f"cannot append {len(messages)} drafts to {folder!r}", exc) from None
+
     def append_message(self, folder: str, message: bytes, flags: tuple[bytes, ...], when: datetime) -> int | None:
         """Append ``message`` to ``folder`` with ``flags``; return its UID when the server says."""
         try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from assistant.config import Config
@@ -18,6 +18,14 @@ from assistant.ledger import Counterpart, Directory, is_late
 from assistant.models import CLOSED_STATUSES, Contact, Draft, Message, Order, OrderEvent, Party
 from assistant.workdays import add_business_days, business_days_between, country_for, is_business_day
 from parsers.types import Address, Extraction
+
+# The latest message of an order exchanged with one address (built once: it runs for most drafts).
+_THREAD_MESSAGE = (
+    select(Message)
+    .where(Message.order_id == bindparam("order_id"), (Message.sender == bindparam("email")) | Message.recipients.like(bindparam("pattern")))
+    .order_by(Message.sent_at.desc(), Message.id.desc())
+    .limit(1)
+)
 
 CUSTOMER_KINDS = ("status_reply", "delay_notice", "daily_update", "confirmed_notice", "shipped_notice", "delivered_notice")
 VENDOR_KINDS = ("vendor_chase", "stock_check")
@@ -186,13 +194,7 @@ class Planner:
 
     def _thread_message(self, order: Order, contact: Contact) -> Message | None:
         """The latest message of the order exchanged with ``contact``, to thread the draft under."""
-        pattern = f"%{contact.email}%"
-        return self.session.scalar(
-            select(Message)
-            .where(Message.order_id == order.id, (Message.sender == contact.email) | Message.recipients.like(pattern))
-            .order_by(Message.sent_at.desc(), Message.id.desc())
-            .limit(1)
-        )
+        return self.session.scalar(_THREAD_MESSAGE, {"order_id": order.id, "email": contact.email, "pattern": f"%{contact.email}%"})
 
     def _plan(self, kind: str, order: Order, contact: Contact, day: date, why: str, thread: Message | None) -> DraftPlan:
         return DraftPlan(kind, order.id, Address(contact.name, contact.email), self.language_for(contact), thread.id if thread else None, day, why)

@@ -41,7 +41,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
-from sqlalchemy import and_, case, exists, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
@@ -51,7 +51,7 @@ from assistant.config import Config, Mailbox
 from assistant.db import Database
 from assistant.errors import AssistantError, ConnectionLost, DatabaseError, DraftRefused, MailboxError, MessageFailed, MessageIgnored
 from assistant.mailbox import DRAFT_KEY_HEADER, FolderState, MailboxSession, RawMessage
-from assistant.models import Checkpoint, Draft, Message, Order
+from assistant.models import Checkpoint, Draft, Message, Order, UTCDateTime
 
 if TYPE_CHECKING:
     from assistant.planner import DraftPlan, Planner
@@ -62,16 +62,53 @@ log = logging.getLogger(__name__)
 RETRY = "retry"
 MAX_BACKOFF = 30.0
 WINDOW = 400  # messages of one folder fetched, parsed and extracted at a time
+FIRST_WINDOW = 100  # a folder's first window is smaller, so that the ledger starts early
 POOL_THRESHOLD = 1000  # a backlog this long is parsed and extracted in worker processes
 EXTRACT_PROCESSES = 1  # one worker process: the ledger in this process is the slower half
 MAILBOX_WORKERS = 4  # mailboxes polled at once
+DRAFT_BATCH = 50  # on a backlog, drafts are appended this many at a time (one MULTIAPPEND)
 PROGRESS_THRESHOLD = 200  # a backlog longer than this shows a progress bar (terminal only)
 LEDGER_LOCK = "napgi-ledger"
+
+# The statements run for every message, built once (building and keying a statement
+# costs more than SQLite takes to run it).
+_HANDLED = Message.status.not_in(("failed", RETRY, "processing"))
+_SAME_BYTES = Message.sha256 == bindparam("sha")
+_SAME_COPY = and_(  # a re-delivered copy: same Message-ID, sender, subject and text
+    Message.message_id == bindparam("message_id"),
+    Message.sender.is_not_distinct_from(bindparam("sender")),
+    Message.subject == bindparam("subject"),
+    Message.body == bindparam("body"),
+)
+_EARLIER_COPY = {
+    with_id: select(Message.folder, Message.uid)
+    .where(or_(_SAME_BYTES, _SAME_COPY) if with_id else _SAME_BYTES, Message.id != bindparam("own"), _HANDLED)
+    .order_by(Message.id)
+    .limit(1)
+    for with_id in (False, True)
+}
+_RECORD_AT_UID = select(Message).where(
+    Message.mailbox == bindparam("mailbox"), Message.folder == bindparam("folder"),
+    Message.uidvalidity == bindparam("uidvalidity"), Message.uid == bindparam("uid"),
+)
+_checkpoints = Checkpoint.__table__.c
+_ADVANCE = (
+    update(Checkpoint.__table__)
+    .where(_checkpoints.mailbox == bindparam("b_mailbox"), _checkpoints.folder == bindparam("b_folder"))
+    .values(
+        last_uid=case(
+            (_checkpoints.uidvalidity != bindparam("b_uidvalidity"), bindparam("b_uid")),
+            (_checkpoints.last_uid > bindparam("b_uid"), _checkpoints.last_uid),
+            else_=bindparam("b_uid"),
+        ),
+        uidvalidity=bindparam("b_uidvalidity"),
+        updated_at=bindparam("b_now", type_=UTCDateTime),
+    )
+)
 
 # Imported on first use, so that a poll with nothing new never loads spaCy, mail-parser
 # or Jinja2.
 _LAZY = {
-    "extraction_to_json": ("parsers.extract", "extraction_to_json"),
     "ExtractSettings": ("parsers.types", "ExtractSettings"),
     "Ledger": ("assistant.ledger", "Ledger"),
     "KnownRows": ("assistant.ledger", "KnownRows"),
@@ -103,6 +140,7 @@ class Incoming:
     raw: RawMessage
     parsed: ParsedMessage
     extraction: Extraction | None = None
+    extraction_json: dict | None = None  # the extraction as stored with the message record
     unseen: bool = False  # no record of it in the ledger: not at this UID, not under an older UIDVALIDITY
 
     @property
@@ -377,6 +415,7 @@ class Poller:
         use_pool = total >= POOL_THRESHOLD and EXTRACT_PROCESSES > 0
         if use_pool:
             self._pool_executor()  # start the workers before the progress bar's thread
+        waiting: list[int] = []  # on a backlog, drafts committed and appended DRAFT_BATCH at a time
         with self._progress_bar(ctx.name, total) as advance:
             for f in work:
                 self._fetch_window(imap, ctx, f, use_pool)
@@ -399,7 +438,7 @@ class Poller:
                     with self._report_lock:
                         self.report.left_for_later += left
                     log.warning("%s: deadline of %ss reached; %d messages wait for the next run", ctx.name, ctx.box.deadline, left)
-                    return
+                    break
                 handled += 1
                 advance()
                 if self.replay and item.parsed.sent_at and item.parsed.sent_at > self.now:
@@ -410,7 +449,11 @@ class Poller:
                 if outcome is not None:
                     with self._report_lock:
                         self.report.outcomes.append(outcome)
-                self.append(imap, drafts_folder, draft_ids, search=False)
+                waiting += draft_ids
+                if not use_pool or len(waiting) >= DRAFT_BATCH:
+                    self.append(imap, drafts_folder, waiting, search=False)
+                    waiting = []
+        self.append(imap, drafts_folder, waiting, search=False)
 
     def _fetch_window(self, imap: MailboxSession, ctx: _Box, f: _Folder, use_pool: bool) -> None:
         """Fetch the folder's next window (retries queued first) and start parsing and extracting it."""
@@ -418,7 +461,8 @@ class Poller:
             uids, f.queued = f.queued, []
             f.queued_window = set(uids)
         else:
-            uids = f.uids[f.next_fetch : f.next_fetch + WINDOW]
+            size = min(FIRST_WINDOW, WINDOW) if f.next_fetch == 0 else WINDOW
+            uids = f.uids[f.next_fetch : f.next_fetch + size]
             f.next_fetch += len(uids)
         state = imap.select(f.name)
         if state.uidvalidity != f.state.uidvalidity:
@@ -435,7 +479,7 @@ class Poller:
         (raws, pending), f.pending = f.pending, None
         results = pending.result() if isinstance(pending, Future) else _parse_and_extract(*pending)
         recorded = self._recorded(ctx, f, [r.uid for r in raws])
-        items = [Incoming(raw, parsed, x, unseen=raw.uid not in recorded) for raw, (parsed, x) in zip(raws, results)]
+        items = [Incoming(raw, parsed, x, data, unseen=raw.uid not in recorded) for raw, (parsed, x, data) in zip(raws, results)]
         f.buffer = deque(sorted(items, key=lambda i: i.sort_key))
 
     def _recorded(self, ctx: _Box, f: _Folder, uids: list[int]) -> set[int]:
@@ -463,8 +507,8 @@ class Poller:
                 # fork shares the loaded modules; with several mailbox threads running, forkserver is safe
                 method = "fork" if threading.active_count() == 1 else "forkserver"
                 self._pool = ProcessPoolExecutor(EXTRACT_PROCESSES, mp_context=multiprocessing.get_context(method))
-                for started in [self._pool.submit(time.sleep, 0.05) for _ in range(EXTRACT_PROCESSES)]:
-                    started.result()
+                for _ in range(EXTRACT_PROCESSES):  # the first submit starts the workers
+                    self._pool.submit(_warm_up)
             return self._pool
 
     @contextmanager
@@ -607,10 +651,7 @@ class Poller:
 
     def _known(self, session: Session, raw: RawMessage, parsed: ParsedMessage, sha: str) -> Message | None:
         """The record of this message: at its UID, or under an older UIDVALIDITY (then moved to the new UID)."""
-        here = session.scalar(select(Message).where(
-            Message.mailbox == raw.mailbox, Message.folder == raw.folder,
-            Message.uidvalidity == raw.uidvalidity, Message.uid == raw.uid,
-        ))
+        here = session.scalar(_RECORD_AT_UID, {"mailbox": raw.mailbox, "folder": raw.folder, "uidvalidity": raw.uidvalidity, "uid": raw.uid})
         if here is not None:
             return here
         moved = session.scalar(
@@ -674,7 +715,7 @@ class Poller:
             raise MessageFailed(x.error if x is not None else "extraction error: not extracted")
         record.role = ctx.directory.kind_of(parsed.from_)
         record.language = x.language
-        record.extraction = _lazy("extraction_to_json")(x)
+        record.extraction = item.extraction_json
         counterpart = ctx.directory.counterpart(parsed)
         if counterpart.kind == "other":
             raise MessageIgnored("not from or to a known customer or vendor")
@@ -694,13 +735,10 @@ class Poller:
 
     def _duplicate_of(self, session: Session, record: Message, parsed: ParsedMessage) -> tuple[str, int] | None:
         """The folder and UID of an earlier copy of this message that was handled."""
-        other = () if record.id is None else (Message.id != record.id,)
-        return session.execute(
-            select(Message.folder, Message.uid).where(
-                self._same_message(record.sha256, parsed), *other,
-                Message.status.not_in(("failed", RETRY, "processing")),
-            ).order_by(Message.id).limit(1)
-        ).first()
+        params = {"sha": record.sha256, "own": record.id or 0}
+        if parsed.message_id:
+            params.update(message_id=parsed.message_id, sender=record.sender, subject=record.subject, body=record.body)
+        return session.execute(_EARLIER_COPY[bool(parsed.message_id)], params).first()
 
     def _drafts(self, session: Session, ctx: _Box, planner: Planner, plans: list[DraftPlan]) -> list[int]:
         made = []
@@ -728,21 +766,8 @@ class Poller:
 
     def _advance(self, session: Session, mailbox: str, folder: str, uidvalidity: int, last_uid: int) -> None:
         """Move the folder's checkpoint up to ``last_uid`` (one statement; a new UIDVALIDITY starts it over)."""
-        moved = session.execute(
-            update(Checkpoint)
-            .where(Checkpoint.mailbox == mailbox, Checkpoint.folder == folder)
-            .values(
-                last_uid=case(
-                    (Checkpoint.uidvalidity != uidvalidity, last_uid),
-                    (Checkpoint.last_uid > last_uid, Checkpoint.last_uid),
-                    else_=last_uid,
-                ),
-                uidvalidity=uidvalidity,
-                updated_at=self.now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount == 0:
+        params = {"b_mailbox": mailbox, "b_folder": folder, "b_uidvalidity": uidvalidity, "b_uid": last_uid, "b_now": self.now}
+        if session.execute(_ADVANCE, params).rowcount == 0:
             session.add(Checkpoint(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=self.now))
 
     # Time-driven drafts and the outbox
@@ -768,8 +793,11 @@ class Poller:
         next attempt (``append_pending``) finds it on the server and only marks it. A
         draft this run has just made (``search=False``) has never been appended by
         anyone (its mailbox is polled by one process at a time), so the search, which
-        reads every draft's header, is left out.
+        reads every draft's header, is left out, and several are appended in one command.
         """
+        if not search and len(draft_ids) > 1:
+            self._append_new(imap, drafts_folder, draft_ids)
+            return
         for draft_id in draft_ids:
             with self.db.session() as session:
                 draft = session.get(Draft, draft_id)
@@ -789,6 +817,26 @@ class Poller:
             faults.crash_point("marked")
 
 
+    def _append_new(self, imap: MailboxSession, drafts_folder: str, draft_ids: list[int]) -> None:
+        """Append drafts this run has just made in one go (MULTIAPPEND), then mark them."""
+        with self.db.session() as session:
+            drafts = session.execute(
+                select(Draft.id, Draft.mime).where(Draft.id.in_(draft_ids), Draft.state == "pending").order_by(Draft.id)
+            ).all()
+        if not drafts:
+            return
+        imap.append_drafts(drafts_folder, [mime for _, mime in drafts], self.now)
+        with self._report_lock:
+            self.report.drafts_appended += len(drafts)
+        faults.crash_point("appended")
+        with self.db.session() as session:
+            session.execute(
+                update(Draft).where(Draft.id.in_([i for i, _ in drafts])).values(state="in_drafts", appended_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
+        faults.crash_point("marked")
+
+
 class _Skipped(MessageIgnored):
     """Signal: the message was too large to read; it is recorded as skipped."""
 
@@ -799,14 +847,24 @@ class _Broken(Exception):
 
 def _parse_and_extract(work: list[tuple], timezone: str, settings: ExtractSettings) -> list[tuple]:
     """In a worker process: parse a window of messages ``(raw, arrival, headers_only)`` and
-    extract the readable ones (``nlp.pipe``); ``(parsed, extraction or None)`` for each."""
-    from parsers.extract import extract_many
+    extract the readable ones (``nlp.pipe``); ``(parsed, extraction or None, its JSON or None)``
+    for each. (The JSON is made here too, so the poll process never needs the NLP modules.)"""
+    from parsers.extract import extract_many, extraction_to_json
     from parsers.message import parse_message
 
     parsed = [parse_message(raw, internaldate=arrival, default_tz=timezone) for raw, arrival, _ in work]
     readable = [i for i, (p, (_, _, headers_only)) in enumerate(zip(parsed, work)) if not headers_only and not p.error]
     extractions: dict[int, Any] = dict(zip(readable, extract_many([parsed[i] for i in readable], settings)))
-    return [(p, extractions.get(i)) for i, p in enumerate(parsed)]
+    return [(p, extractions.get(i), extraction_to_json(extractions[i]) if i in extractions else None) for i, p in enumerate(parsed)]
+
+
+def _warm_up() -> None:
+    """In a new worker process: load the NLP pipelines before the first window arrives."""
+    from parsers.extract import extract_many
+    from parsers.types import ExtractSettings, ParsedMessage
+
+    texts = ("납기 일정 안내드립니다. 다음 주 수요일 입고 예정입니다.", "The order ships next Wednesday.")
+    extract_many([ParsedMessage(message_id=None, subject=t, new_text=t) for t in texts], ExtractSettings())
 
 
 def _plain_tz(moment: datetime | None) -> datetime | None:
