@@ -527,6 +527,57 @@ def _h_en_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
     return _weekday_hit(ctx.today, weekday, None)
 
 
+def _h_en_weekday_count(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """3 Fridays from now (the third Friday after today), 2 Thursdays ago."""
+    n = _number(m.group("n"))
+    if not n:
+        return None
+    weekday, today = _weekday_en(m.group("wd")), ctx.today
+    if m.group("dir").lower() in ("ago", "back"):
+        last = today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+        return _day(last - timedelta(weeks=n - 1))
+    first = today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+    return _day(first + timedelta(weeks=n - 1))
+
+
+# The seasons (northern hemisphere, astronomical): the month and day each one starts.
+_SEASON_STARTS = (("spring", 3, 20), ("summer", 6, 21), ("fall", 9, 23), ("winter", 12, 21))
+
+
+def _seasons_around(year: int) -> list[tuple[str, date, date]]:
+    """(name, first day, last day) of the seasons starting from year - 1 to year + 1."""
+    starts = [(name, date(y, month, day)) for y in (year - 1, year, year + 1, year + 2)
+              for name, month, day in _SEASON_STARTS]
+    return [(name, start, following - timedelta(days=1))
+            for (name, start), (_n, following) in zip(starts, starts[1:])]
+
+
+def _h_en_season(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """this summer, next winter, last fall, summer 2027, this/next/last season.  "this
+    X": the one under way, else the coming one unless the last ended less than
+    ``RECENT_PAST_DAYS`` ago; "next X" the first starting after today, "last X" the
+    last one over."""
+    g = m.groupdict()
+    name = (g["s"] or g["s2"]).lower().replace("autumn", "fall")
+    today = ctx.today
+    seasons = _seasons_around(int(g["y"]) if g["y"] else today.year)
+    if g["y"]:
+        return next(((a, b, "quarter") for n, a, b in seasons if n == name and a.year == int(g["y"])), None)
+    rel = _shift(_EN_SHIFT, g["rel"])
+    now = next(k for k, (_n, a, b) in enumerate(seasons) if a <= today <= b)
+    if name.startswith("season"):
+        _n, a, b = seasons[now + rel]
+        return (a, b, "quarter")
+    same = [(a, b) for n, a, b in seasons if n == name]
+    if rel > 0:
+        a, b = next((a, b) for a, b in same if a > today)
+    elif rel < 0:
+        a, b = [(a, b) for a, b in same if b < today][-1]
+    else:
+        a, b = next((a, b) for a, b in same if b >= today - timedelta(days=RECENT_PAST_DAYS))
+    return (a, b, "quarter")
+
+
 def _h_en_bare_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """on the 15th, the 1st, by the 20th: a day of this or next month."""
     return _day(_upcoming_day(ctx.today, int(m.group("d"))))
@@ -554,9 +605,13 @@ def _h_en_weekday_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
 
 
 def _h_en_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
-    """this/next/last week, the week after next, early next week, end of the week, EOW."""
+    """this/next/last week, the week after next, early next week, end of the week, EOW,
+    all week, the rest of the week (today to Friday)."""
     g = m.groupdict()
     text = m.group(0).lower()
+    if g["rest"] and g["rest"].startswith(("rest", "the")):
+        friday = _week_start(ctx.today) + timedelta(days=_WORK_WEEK_LAST)
+        return (ctx.today, max(ctx.today, friday), "day")
     if "after next" in text:
         shift = 2
     elif g["rel"]:
@@ -584,10 +639,13 @@ def _h_en_month_rel(m: re.Match, ctx: _Ctx) -> _Hit | None:
 
 
 def _h_en_year(m: re.Match, ctx: _Ctx) -> _Hit | None:
-    """Q3, Q1 2027, first quarter of 2027, H2, in 2027, this/next year, end of the year, EOY."""
+    """Q3, Q1 2027, first quarter of 2027, H2, in 2027, this/next year, end of the year, EOY,
+    beginning of the year, BOY (upper case: "boy" is a word)."""
     g = m.groupdict()
+    if g["boy"] == "boy" and ctx.text[m.start("boy"):m.end("boy")] != "BOY":
+        return None
     explicit = g["y"] or g["yy"] or g["yin"] or g["ym"]
-    rel = g["rel"]
+    rel = g["rel"] or g["rel2"]
     if not (explicit or rel):
         # a year written next to it: "2016 Q3", "q1-2019", "the third quarter this year"
         near = (_YEAR_BEFORE_RE.search(ctx.text, max(0, m.start() - 8), m.start())
@@ -624,8 +682,8 @@ def _h_en_year_of(g: dict, year: int) -> _Hit | None:
         return _part_of_year(year, "first_half" if g["h"] == "1" else "second_half")
     if g["eoy"]:
         return _part_of_year(year, "late")
-    if g["ym"] and not g["mod"]:
-        return None  # a bare "2026" is not a date
+    if g["boy"]:
+        return _part_of_year(year, "early")
     return _part_of_year(year, _mod_part(g["mod"]) or "year")
 
 
@@ -1545,10 +1603,17 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
     ("en_weekday", r"\b(?:(?P<rel>this\s+coming|this|next|last|coming|upcoming|past|previous|following)\s+)?"
      rf"(?P<wd>{_WD})(?:'s)?\b(?:(?<!day)\.)?(?:\s+(?P<post>after\s+next|next\s+week|this\s+week|last\s+week"
      r"|(?:of|from)\s+(?:this|next|last|the\s+following|the\s+next|the\s+coming)\s+week)\b)?", _h_en_weekday),
+    ("en_weekday_count", r"\b(?P<n>\d{1,2}|a\s+couple\s+of|couple\s+of|a\s+few|two|three|four|five|six|seven|eight"
+     r"|nine|ten)\s+(?P<wd>(?:mon|tues|wednes|thurs|fri|satur|sun)day)s\s+"
+     r"(?P<dir>from\s+now|from\s+today|hence|later|ago|back)\b", _h_en_weekday_count),
+    ("en_season", r"\b(?:(?P<rel>this|next|last|current|coming|upcoming|past|previous|the\s+coming|the\s+next"
+     r"|the\s+last|the\s+past|the\s+current)\s+(?P<s>spring|summer|fall|autumn|winter|seasons?)"
+     rf"|(?P<s2>spring|summer|fall|autumn|winter)\s+(?:of\s+)?(?P<y>{_YEAR4}))\b", _h_en_season),
     ("en_week", r"\b(?:(?P<mod>early|mid|late|(?:at\s+)?(?:the\s+)?(?:beginning|start|end|middle)\s+of)"
      r"[\s-]+)?(?:(?P<rel>this|next|last|coming|upcoming|current|past|previous|following|the\s+following"
      r"|the\s+coming|the\s+next|the\s+current|the\s+previous|the\s+past)\s+week|the\s+week\s+after\s+next"
-     r"|(?P<eow>eow|(?:the\s+)?end\s+of\s+(?:the\s+)?week))\b", _h_en_week),
+     r"|(?P<eow>eow|(?:the\s+)?end\s+of\s+(?:the\s+)?week)"
+     r"|(?P<rest>(?:the\s+)?rest\s+of\s+(?:the|this)\s+week|all\s+week))\b", _h_en_week),
     ("en_month_rel", r"\b(?:(?:the\s+)?(?P<d>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?)\s+(?:day\s+)?of\s+(?:the\s+)?"
      r"(?P<drel>this|next|last|current|previous|following|coming)\s+month"
      r"|(?:(?P<mod>early|mid|late|(?:at\s+)?(?:the\s+)?(?:beginning|start|end|middle)\s+of)[\s-]+)?"
@@ -1562,8 +1627,10 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      r"|h(?P<h>[12])"
      rf"|(?:in|during|by|until|through|for)\s+(?P<yin>{_YEAR4})"
      r"|(?P<eoy>eoy|year[\s-]end|(?:(?:the|this)\s+)?end\s+of\s+(?:the\s+|this\s+)?year)"
-     r"|(?:(?P<mod>early|mid|late|(?:the\s+)?(?:beginning|start|end|middle)\s+of)[\s-]+)?"
-     rf"(?:(?P<rel>this|next|last|the\s+following|the\s+next|current)\s+year|(?P<ym>{_YEAR4})(?=\s))"
+     r"|(?P<boy>boy|(?:(?:the|this)\s+)?(?:beginning|start)\s+of\s+(?:the\s+|this\s+)?year)"
+     r"|(?:(?P<mod>early|mid|late|(?:the\s+)?(?:beginning|start|end|middle)\s+of)[\s-]+)"
+     rf"(?:(?P<rel>this|next|last|the\s+following|the\s+next|current)\s+year|(?P<ym>{_YEAR4})(?![\w/-]|[.,]\d))"
+     r"|(?P<rel2>this|next|last|the\s+following|the\s+next|current)\s+year"
      r")\b", _h_en_year),
     ("week_number", rf"(?<![\w-])(?:(?P<y>{_YEAR4})\s*[-년]?\s*)?(?:(?:cw|ww|kw|wk|w)\s?|week\s*#?\s*|제\s*)"
      r"(?P<w>\d{1,2})(?:\s*주차)?(?![\w-])|(?<![\d])(?P<kw>\d{1,2})\s*주차", _h_week_number),
@@ -1799,12 +1866,15 @@ _ANCHOR_SPEC: tuple[tuple[tuple[str, ...], str, int, Callable | None], ...] = (
     (("today", "tonight", "tomorrow", "tmr", "yesterday", "eod", "cob", "eob", "end of", "close of"),
      "en_relative_day", 16, _ws),
     (_WEEKDAY_TOKENS, "en_weekday", 24, _back(_REL_WORDS)),
-    (("week",), "en_week", 44, _back(f"{_MOD_WORDS} {_REL_WORDS}", need=f"{_REL_WORDS} the of")),
+    (_WEEKDAY_TOKENS, "en_weekday_count", 24, _back(_EN_NUM_WORDS, numbers=True, need=f"# {_EN_NUM_WORDS}")),
+    (("spring", "summer", "fall", "autumn", "winter", "season"), "en_season", 16,
+     _back(f"{_REL_WORDS} the")),
+    (("week",), "en_week", 44, _back(f"{_MOD_WORDS} {_REL_WORDS} rest all", need=f"{_REL_WORDS} the of all")),
     (("eow",), "en_week", 12, _ws),
     (("month",), "en_month_rel", 44, _back(f"{_MOD_WORDS} {_REL_WORDS} day", numbers=True,
                                           need=f"{_REL_WORDS} the of")),
     (("month-end", "month end", "eom", "bom"), "en_month_rel", 12, _ws),
-    (("quarter", "q1", "q2", "q3", "q4", "h1", "h2", "eoy", "year-end", "year end"), "en_year", 36, _ws),
+    (("quarter", "q1", "q2", "q3", "q4", "h1", "h2", "eoy", "boy", "year-end", "year end"), "en_year", 36, _ws),
     (("year",), "en_year", 36, _back(f"{_MOD_WORDS} {_REL_WORDS}", need=f"{_REL_WORDS} the of")),
     (("#year",), "en_year", 24, _ck_year_pre),
     (("week", "wk", "#wnum"), "week_number", 12, None),
@@ -2074,6 +2144,46 @@ def _join_ranges(text: str, cands: list[_Cand]) -> list[_Cand]:
     return out
 
 
+# "from Dec 18 for 10 days", "for 10 days from Dec 18": a day and a length.
+_FOR_LENGTH = re.compile(r"for\s+(?!.*\b(?:business|working|work)\b)", re.IGNORECASE)
+_FROM_GAP = re.compile(r"\s+from\s+(?:the\s+)?", re.IGNORECASE)
+
+
+def _join_lengths(text: str, cands: list[_Cand]) -> list[_Cand]:
+    """A day and a length in calendar days next to it become one range from that day."""
+    out: list[_Cand] = []
+    for cand in cands:
+        prev = out[-1] if out else None
+        if prev and prev.kind != cand.kind and {prev.kind, cand.kind} == {"point", "duration"}:
+            day, length = (prev, cand) if prev.kind == "point" else (cand, prev)
+            gap = text[prev.end:cand.start]
+            joined = (gap.isspace() if day is prev else _FROM_GAP.fullmatch(gap))
+            if (joined and day.grain == "day" and day.value == day.last and length.days
+                    and _FOR_LENGTH.match(text, length.start, length.end)):
+                last = day.value + timedelta(days=length.days - 1)
+                out[-1] = _Cand(prev.start, cand.end, day.value, last, "day", "point", None, "range")
+                continue
+        out.append(cand)
+    return out
+
+
+# "the week of Oct 6th", "the week of Thanksgiving": that day's (working) week.
+_WEEK_OF = re.compile(r"\b(?:the\s+)?week\s+of\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _weeks_of(text: str, cands: list[_Cand]) -> None:
+    """"the week of X": the working week holding day X; a Sunday names the week it
+    starts (weeks are named by their first day)."""
+    prev_end = 0
+    for cand in cands:
+        week_of = "eek of" in text[max(prev_end, cand.start - 16):cand.start] and _WEEK_OF.search(
+            text, max(prev_end, cand.start - 16), cand.start)
+        if week_of and cand.kind == "point" and cand.grain == "day" and cand.value == cand.last:
+            cand.value, cand.last, cand.grain = _week(_week_start(cand.value + timedelta(days=cand.value.weekday() == 6)))
+            cand.start, cand.rule = week_of.start(), "week_of"
+        prev_end = cand.end
+
+
 def _mark_deadlines(text: str, cands: list[_Cand]) -> None:
     """Widen a point to "by X" / "X까지" and mark it a deadline.  "before X" / "X 전에"
     ends the day before X (before a period: the day before it starts; before "the end
@@ -2104,7 +2214,8 @@ def find_dates(text: str, now: datetime, lang: str | None = None, *,
     """
     ctx = _Ctx(now.date(), lang, text, region.upper() if region else None)
     chosen = _select(_candidates(text, ctx), ctx)
-    chosen = _join_ranges(text, chosen)
+    chosen = _join_lengths(text, _join_ranges(text, chosen))
+    _weeks_of(text, chosen)
     _mark_deadlines(text, chosen)
     return [DateMention(text[c.start:c.end], c.start, c.end, c.value, c.last, c.grain, c.kind, c.days)
             for c in chosen]

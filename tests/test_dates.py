@@ -416,3 +416,59 @@ def test_year_parts_without_a_year_are_upcoming():
     # A year written next to it wins.
     assert resolve("2026 Q1", NOW).value == date(2026, 1, 1)
     assert resolve("q1-2026", NOW).value == date(2026, 1, 1)
+
+
+# --- compositional English forms ------------------------------------------------------
+
+def test_counting_weekdays():
+    assert span("3 Fridays from now")[1] == date(2026, 12, 25)  # NOW is a Friday: it does not count
+    assert span("2 Thursdays ago")[1] == date(2026, 11, 26)
+
+
+@pytest.mark.parametrize("text, value, last", [
+    ("beginning of 2027", date(2027, 1, 1), date(2027, 2, 28)),
+    ("the beginning of the year", date(2027, 1, 1), date(2027, 2, 28)),  # this year's has passed
+    ("BOY", date(2027, 1, 1), date(2027, 2, 28)),
+    ("end of 2027", date(2027, 12, 1), date(2027, 12, 31)),
+])
+def test_beginning_and_end_of_a_year(text, value, last):
+    assert span(text)[1:] == (value, last)
+
+
+def test_boy_in_lower_case_is_a_word():
+    assert find_dates("the boy in the warehouse", NOW) == []
+
+
+@pytest.mark.parametrize("text, value, last", [
+    ("this winter", date(2026, 12, 21), date(2027, 3, 19)),
+    ("this summer", date(2027, 6, 21), date(2027, 9, 22)),  # this year's ended long ago
+    ("last summer", date(2026, 6, 21), date(2026, 9, 22)),
+    ("next season", date(2026, 12, 21), date(2027, 3, 19)),
+    ("spring 2027", date(2027, 3, 20), date(2027, 6, 20)),
+])
+def test_seasons(text, value, last):
+    assert span(text)[1:] == (value, last)
+
+
+@pytest.mark.parametrize("text", ["prices fall sharply", "in the spring", "the holiday season"])
+def test_season_words_alone_are_not_dates(text):
+    assert find_dates(text, NOW) == []
+
+
+def test_rest_of_the_week_and_all_week():
+    wednesday = datetime(2026, 12, 2, 9, 0, tzinfo=KST)
+    assert span("the rest of the week", now=wednesday)[1:] == (date(2026, 12, 2), date(2026, 12, 4))
+    assert span("all week", now=wednesday)[1:] == (date(2026, 11, 30), date(2026, 12, 4))
+
+
+def test_the_week_of_a_day():
+    assert span("the week of Dec 16") == ("the week of Dec 16", date(2026, 12, 14), date(2026, 12, 18))
+    # A Sunday names the week it starts.
+    assert span("the week of Dec 13")[1:] == (date(2026, 12, 14), date(2026, 12, 18))
+
+
+def test_a_day_and_a_length_make_a_range():
+    assert span("closed from Dec 18 for 10 days")[1:] == (date(2026, 12, 18), date(2026, 12, 27))
+    assert span("for 10 days from Dec 18")[1:] == (date(2026, 12, 18), date(2026, 12, 27))
+    # business days are not calendar days: left alone
+    assert [m.text for m in find_dates("Dec 24 for 3 business days", NOW)] == ["Dec 24", "for 3 business days"]
