@@ -196,12 +196,26 @@ def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date | None:
 
 
 def _month_week(year: int, month: int, nth: int) -> date | None:
-    """Monday of the nth full Monday-Sunday week inside a month (-1: the last one)."""
-    if nth == -1:
-        sunday = _month_end(year, month)
-        sunday -= timedelta(days=(sunday.weekday() + 1) % 7)
-        return sunday - timedelta(days=6)
+    """Monday of the nth full Monday-Sunday week inside a month (-1: the last one, -2
+    the one before ...)."""
+    if nth < 0:
+        monday = _last_full_week(_month_end(year, month)) - timedelta(weeks=-nth - 1)
+        return monday if monday.month == month else None
     return _nth_weekday(year, month, 0, nth)
+
+
+def _last_full_week(last_day: date) -> date:
+    """Monday of the last full Monday-Sunday week ending on or before ``last_day``."""
+    return last_day - timedelta(days=(last_day.weekday() + 1) % 7 + 6)
+
+
+def _year_week(year: int, nth: int) -> date | None:
+    """Monday of the nth full Monday-Sunday week of a year (negative: from its end)."""
+    if nth < 0:
+        monday = _last_full_week(date(year, 12, 31)) - timedelta(weeks=-nth - 1)
+    else:
+        monday = date(year, 1, 1) + timedelta(days=-date(year, 1, 1).weekday() % 7, weeks=nth - 1)
+    return monday if monday.year == year and monday + timedelta(days=6) <= date(year, 12, 31) else None
 
 
 @lru_cache(maxsize=64)
@@ -355,7 +369,7 @@ _WD = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?
 _ORD_WORD = "|".join(sorted(_EN_ORDINALS, key=len, reverse=True))
 _DAYNUM = rf"(?:(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?|{_ORD_WORD})"
 _YEAR4 = r"(?:19|20)\d{2}"
-_EN_NUM = (r"(?:\d{1,3}(?:\.5)?|a\s+couple\s+of|couple\s+of|a\s+few|an?|one|two|three|four|five"
+_EN_NUM = (r"(?:\d{1,3}(?:\.5)?|a\s+couple\s+of|couple\s+of|a\s+few|few|an?|one|two|three|four|five"
            r"|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)")
 _KO_NUM = r"(?:\d{1,3}|다섯|여섯|일곱|여덟|아홉|[한두세석네넉열]|[일이삼사오육칠팔구십]{1,3})"
 _KO_WD = r"(?P<wd>[월화수목금토일])(?:요일|욜)"
@@ -585,17 +599,30 @@ def _h_en_bare_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
 
 def _h_en_month_week(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """first week of October (its first full Monday-Sunday week), last week of
-    September 2014, last day of October."""
+    September 2014, last day of October, second last week of October, third last week
+    of 2018, last day of 2026."""
     g = m.groupdict()
-    year, month = _month_and_year(g, ctx)
-    ordinal = g["ord"].lower()
-    nth = -1 if ordinal == "last" else _number(ordinal) or int(ordinal[0])
+    nth = _ordinal(g["ord"])
+    if g["nlast"]:
+        nth = -_ordinal(g["nlast"])
+    if g["yo"]:
+        year = int(g["yo"])
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        monday = _year_week(year, nth)
+    else:
+        year, month = _month_and_year(g, ctx)
+        first, last = date(year, month, 1), _month_end(year, month)
+        monday = _month_week(year, month, nth)
     if g["unit"].lower() == "day":
-        if nth == -1:
-            return _day(_month_end(year, month))
-        return _day(_safe_date(year, month, nth))
-    monday = _month_week(year, month, nth)
+        day = first + timedelta(days=nth - 1) if nth > 0 else last + timedelta(days=nth + 1)
+        return _day(day) if first <= day <= last else None
     return _week(monday) if monday else None
+
+
+def _ordinal(word: str) -> int:
+    """first/1st -> 1 ... fifth/5th -> 5, last -> -1."""
+    word = word.lower()
+    return -1 if word == "last" else _number(word) or int(word[0])
 
 
 def _h_en_weekday_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
@@ -1089,12 +1116,12 @@ _FAITH_SKIP = re.compile(r"calendar_holiday|_(?:two|three|four|five|multiday)$")
 _NAME_YEARS = (2020, 2026)
 _HOLIDAY_DROP_WORDS = frozenset(["the", "day", "holiday", "national", "of"])
 _HOLIDAY_DAY_WORDS = frozenset(["day", "holiday"])
-# Names whose words differ from the library's ("Bakrid", "Eid ul-Adha" as Ghana's
-# calendar writes it, "Ramadan" for its first day, "Easter" for "Orthodox Easter");
-# both sides normalised.  The fixed table above already reads "xmas", "MLK" ...
+# Names whose words differ from the library's ("Bakrid"; "Eid ul-Adha" and "Whit
+# Monday" as other countries' calendars of the library write them; "Ramadan" for its
+# first day; "Easter" for "Orthodox Easter"); both sides normalised.  The fixed table above already reads "xmas", "MLK" ...
 _HOLIDAY_ALIASES = {
     "bakrid": "eid al adha", "eid ul adha": "eid al adha", "eid ul fitr": "eid al fitr",
-    "ramadan": "ramadan beginning", "easter": "easter sunday",
+    "ramadan": "ramadan beginning", "easter": "easter sunday", "whit monday": "pentecost monday",
 }
 # How much a name needs around it: "free" names are found alone ("Diwali"), "guard"
 # names need the word day/holiday, a year or next/last ("Laylat al-Qadr 2026",
@@ -1588,8 +1615,9 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      rf"\s+(?P<ewd>{_WD})\s+(?:of|in)\s+(?:(?P<mon>{_MON})(?:\s+(?P<y>{_YEAR4}))?"
      r"|(?P<erel>the|this|next|last|the\s+next|the\s+current|the\s+following|the\s+previous)\s+month)\b",
      _h_nth_weekday),
-    ("en_month_week", rf"\b(?:the\s+)?(?P<ord>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)"
-     rf"\s+(?P<unit>week|day)\s+(?:of|in)\s+(?P<mon>{_MON})\b\.?(?:,?\s+(?P<y>{_YEAR4})\b)?", _h_en_month_week),
+    ("en_month_week", r"\b(?:the\s+)?(?:(?P<nlast>second|third|fourth|fifth|2nd|3rd|4th|5th)[\s-]+(?:to[\s-]+)?(?=last))?"
+     r"(?P<ord>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+(?P<unit>week|day)\s+(?:of|in)\s+"
+     rf"(?:(?P<mon>{_MON})\b\.?(?:,?\s+(?P<y>{_YEAR4})\b)?|(?P<yo>{_YEAR4})\b)", _h_en_month_week),
     ("en_weekday_day", rf"\b(?P<wd>{_WD})\.?,?\s+(?:the\s+)?(?P<d>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b",
      _h_en_weekday_day),
     ("en_bare_day", r"\b(?:on\s+(?:the\s+)?|(?:by\s+)?the\s+)(?P<d>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?\b"
@@ -1858,7 +1886,7 @@ _ANCHOR_SPEC: tuple[tuple[tuple[str, ...], str, int, Callable | None], ...] = (
                                               "till day of", numbers=True, need=f"# {_ORDINAL_WORDS}")),
     (_WEEKDAY_TOKENS, "en_nth_weekday", 20, _back("the first second third fourth fifth last 1st 2nd 3rd 4th 5th",
                                                   need="first second third fourth fifth last 1st 2nd 3rd 4th 5th")),
-    (("week", "day"), "en_month_week", 20, _back("the first second third fourth fifth last 1st 2nd 3rd 4th 5th",
+    (("week", "day"), "en_month_week", 32, _back("the first second third fourth fifth last 1st 2nd 3rd 4th 5th to",
                                                   need="first second third fourth fifth last 1st 2nd 3rd 4th 5th")),
     (_WEEKDAY_TOKENS, "en_weekday_day", 0, _ws),
     (("#bare",), "en_bare_day", 12, None),
@@ -2144,6 +2172,31 @@ def _join_ranges(text: str, cands: list[_Cand]) -> list[_Cand]:
     return out
 
 
+# "three days after Easter", "2 weeks before Dec 16": a day moved by a length.
+_OFFSET_RE = re.compile(rf"(?P<n>{_EN_NUM})[\s-]*(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)"
+                        r"(?:\s+(?P<after>after))?", re.IGNORECASE)
+_BEFORE_AFTER_GAP = re.compile(r"\s+(?P<dir>before|after)\s+(?:the\s+)?", re.IGNORECASE)
+
+
+def _join_offsets(text: str, cands: list[_Cand]) -> list[_Cand]:
+    """A calendar length right before "after X"/"before X" moves day X by it."""
+    out: list[_Cand] = []
+    for cand in cands:
+        prev = out[-1] if out else None
+        offset = prev and prev.rule == "en_duration" and _OFFSET_RE.fullmatch(text, prev.start, prev.end)
+        if offset and cand.kind == "point" and cand.grain == "day" and cand.value == cand.last:
+            gap = text[prev.end:cand.start]
+            joined = gap.isspace() if offset.group("after") else _BEFORE_AFTER_GAP.fullmatch(gap)
+            if joined:
+                after = bool(offset.group("after")) or joined.group("dir").lower() == "after"
+                n = _number(offset.group("n")) or 0
+                day = _span(cand.value, n if after else -n, _EN_UNITS[offset.group("unit")[0].lower()], False, False)
+                out[-1] = _Cand(prev.start, cand.end, day, day, "day", "point", None, "offset")
+                continue
+        out.append(cand)
+    return out
+
+
 # "from Dec 18 for 10 days", "for 10 days from Dec 18": a day and a length.
 _FOR_LENGTH = re.compile(r"for\s+(?!.*\b(?:business|working|work)\b)", re.IGNORECASE)
 _FROM_GAP = re.compile(r"\s+from\s+(?:the\s+)?", re.IGNORECASE)
@@ -2214,7 +2267,7 @@ def find_dates(text: str, now: datetime, lang: str | None = None, *,
     """
     ctx = _Ctx(now.date(), lang, text, region.upper() if region else None)
     chosen = _select(_candidates(text, ctx), ctx)
-    chosen = _join_lengths(text, _join_ranges(text, chosen))
+    chosen = _join_lengths(text, _join_offsets(text, _join_ranges(text, chosen)))
     _weeks_of(text, chosen)
     _mark_deadlines(text, chosen)
     return [DateMention(text[c.start:c.end], c.start, c.end, c.value, c.last, c.grain, c.kind, c.days)

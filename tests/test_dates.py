@@ -472,3 +472,33 @@ def test_a_day_and_a_length_make_a_range():
     assert span("for 10 days from Dec 18")[1:] == (date(2026, 12, 18), date(2026, 12, 27))
     # business days are not calendar days: left alone
     assert [m.text for m in find_dates("Dec 24 for 3 business days", NOW)] == ["Dec 24", "for 3 business days"]
+
+
+@pytest.mark.parametrize("text, value, last", [
+    ("the second last week of January", date(2027, 1, 18), date(2027, 1, 22)),
+    ("the second-to-last week of January 2027", date(2027, 1, 18), date(2027, 1, 22)),
+    ("third last week of 2027", date(2027, 12, 6), date(2027, 12, 10)),
+    ("first week of 2027", date(2027, 1, 4), date(2027, 1, 8)),
+    ("fifth last day of May", date(2027, 5, 27), date(2027, 5, 27)),
+    ("last day of 2027", date(2027, 12, 31), date(2027, 12, 31)),
+])
+def test_nth_and_nth_last_weeks_and_days(text, value, last):
+    assert span(text)[1:] == (value, last)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("three days after Easter", date(2027, 3, 31)),
+    ("2 weeks before Christmas", date(2026, 12, 11)),
+    ("two months after next Friday", date(2027, 2, 11)),
+])
+def test_a_day_moved_by_a_length(text, expected):
+    assert span(text) == (text, expected, expected)
+
+
+def test_a_length_before_an_action_is_not_an_offset():
+    found = find_dates("we need 3 days before shipping Dec 16", NOW)
+    assert [(m.text, m.kind) for m in found] == [("3 days", "duration"), ("Dec 16", "point")]
+
+
+def test_few_is_a_number():
+    assert span("the next few days")[1:] == (date(2026, 12, 5), date(2026, 12, 7))
