@@ -1539,7 +1539,8 @@ def _name_mention(low: str, words: list[tuple[int, int, str]], i: int, j: int, k
 
 # Where a misspelt name may stand: a word right before "day", "holiday" or a year
 # ("in 2027").
-_HOLIDAY_GUARD_RE = re.compile(r"(?:(?<=[a-z'’] )|(?<=[a-z'’]-))(?:day|holiday|(?:(?:in|of) )?(?:19|20)\d\d)"
+# (The space first: a pattern that starts with a look-behind is tried at every position.)
+_HOLIDAY_GUARD_RE = re.compile(r"[ -](?<=[a-z'’][ -])(?P<guard>day|holiday|(?:(?:in|of) )?(?:19|20)\d\d)"
                                r"(?![a-z0-9/-])")
 
 
@@ -1567,15 +1568,16 @@ def _misspelt_holidays(low: str, ctx: _Ctx, index: _HolidayIndex, taken: list[_C
     read only right before a guard (see ``_HOLIDAY_GUARD_RE``)."""
     out: list[_Cand] = []
     for guard in _HOLIDAY_GUARD_RE.finditer(low):
-        near = _WORDS_BEFORE_RE.search(low, max(0, guard.start() - 32), guard.start())
+        at = guard.start("guard")
+        near = _WORDS_BEFORE_RE.search(low, max(0, at - 32), at)
         if near is None or not (_may_be_name_word(near.group(2), index)
                                 or near.group(1) and _may_be_name_word(near.group(1) + near.group(2), index)):
             continue
-        if any(c.start <= guard.start() < c.end for c in taken + out):
+        if any(c.start <= at < c.end for c in taken + out):
             continue
-        lo, hi = _window(low, guard.start(), guard.end())
+        lo, hi = _window(low, at, guard.end())
         words = _name_words(low, lo, hi)
-        g = next((k for k, w in enumerate(words) if w[0] == guard.start()), 0)
+        g = next((k for k, w in enumerate(words) if w[0] == at), 0)
         for n in range(min(4, g), 0, -1):
             key = _fuzzy_name(words[g - n:g], index)
             if key and (cand := _name_mention(low, words, g - n, g, key, _stricter(index.needs[key], "guard"), ctx)):
