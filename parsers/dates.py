@@ -1284,31 +1284,55 @@ def _first_days(named_days: Iterable[tuple[date, str]]) -> dict[str, tuple[date,
     return {key: tuple(days) for key, days in firsts.items()}
 
 
-@lru_cache(maxsize=64)
-def _subdivision_names(country: str, year: int) -> dict[str, tuple[date, ...]]:
-    """Names of a country's subdivisions with the dates most of them give (ties: the
-    first subdivision's)."""
-    votes: dict[str, Counter] = {}
+@lru_cache(maxsize=256)
+def _sample_names(country: str, subdiv: str | None) -> dict[str, str]:
+    """The names a calendar uses in ``_NAME_YEARS`` -> their need ("word" when the
+    library writes "Day"/"Holiday")."""
+    names: dict[str, str] = {}
+    for year in _NAME_YEARS:
+        for name in _calendar_table(country, subdiv, year).values():
+            for part in _name_parts(name):
+                need = "word" if re.search(r"\b(?:day|holiday)\b", _QUALIFIER_RE.sub("", part), re.I) else "free"
+                for key in (_holiday_key(part), _holiday_key(_BRACKETS_RE.sub(" ", part))):
+                    names[key] = _stricter(need, names.get(key, need), loosest=True)
+    return names
+
+
+@lru_cache(maxsize=16)
+def _name_subdivisions(country: str) -> dict[str, tuple[str, ...]]:
+    """Name -> the subdivisions of ``country`` whose calendars use it."""
+    where: dict[str, list[str]] = {}
     if country in _supported_countries():
         for subdiv in holidays.country_holidays(country).subdivisions:
-            for key, days in _calendar_names(country, subdiv, year).items():
-                votes.setdefault(key, Counter())[days] += 1
-    return {key: counter.most_common(1)[0][0] for key, counter in votes.items()}
+            for key in _sample_names(country, subdiv):
+                where.setdefault(key, []).append(subdiv)
+    return {key: tuple(subdivs) for key, subdivs in where.items()}
+
+
+def _subdivision_days(country: str, key: str, year: int) -> tuple[date, ...] | None:
+    """The days most of the subdivisions that know a name give it (ties: the first's)."""
+    votes = Counter(days for subdiv in _name_subdivisions(country).get(key, ())
+                    if (days := _calendar_names(country, subdiv, year).get(key)))
+    return votes.most_common(1)[0][0] if votes else None
 
 
 def _holiday_spans(key: str, region: str | None, year: int) -> tuple[_Span, ...]:
     """Every occurrence of a holiday in ``year`` from the first source that knows it;
-    a holiday that begins at sundown runs from its eve."""
+    a holiday that begins at sundown runs from its eve.  Only the calendars that use
+    the name (in ``_NAME_YEARS``) are built, so a far year stays cheap."""
     key = _HOLIDAY_ALIASES.get(key, key)
     faith = _faith_names().get(key)
     if faith and faith.first:
         return _faith_spans(faith, year)
-    countries = ((region, True), (region, False)) if region else ()
-    for country, own in countries + tuple((c, True) for c in _HOLIDAY_COUNTRIES if c != region):
-        names = _calendar_names(country, None, year) if own else _subdivision_names(country, year)
-        if key in names:
+    sources = ((region, False), (region, True)) if region else ()
+    for country, subdivisions in sources + tuple((c, False) for c in _HOLIDAY_COUNTRIES if c != region):
+        if subdivisions:
+            days = _subdivision_days(country, key, year)
+        else:
+            days = _calendar_names(country, None, year).get(key) if key in _sample_names(country, None) else None
+        if days:
             eve = country in _EVE_COUNTRIES
-            return tuple((d - timedelta(days=1), d) if eve else (d, d) for d in names[key])
+            return tuple((d - timedelta(days=1), d) if eve else (d, d) for d in days)
     return _faith_spans(faith, year) if faith else ()
 
 
@@ -1395,16 +1419,12 @@ def _holiday_index(region: str | None) -> _HolidayIndex:
 
     for key, faith in _faith_names().items():
         note(key, "guard" if faith.guarded else "free")
-    calendars = [(c, None) for c in dict.fromkeys(_HOLIDAY_COUNTRIES + ((region,) if region else ()))]
-    if region and region in _supported_countries():
-        calendars += [(region, s) for s in holidays.country_holidays(region).subdivisions]
-    for country, subdiv in calendars:
-        for year in _NAME_YEARS:
-            for name in _calendar_table(country, subdiv, year).values():
-                for part in _name_parts(name):
-                    need = "word" if re.search(r"\b(?:day|holiday)\b", _QUALIFIER_RE.sub("", part), re.I) else "free"
-                    note(_holiday_key(part), need)
-                    note(_holiday_key(_BRACKETS_RE.sub(" ", part)), need)
+    for country in dict.fromkeys(_HOLIDAY_COUNTRIES + ((region,) if region else ())):
+        for key, need in _sample_names(country, None).items():
+            note(key, need)
+    if region:
+        for key, subdivs in _name_subdivisions(region).items():
+            note(key, min((_sample_names(region, s)[key] for s in subdivs), key=_NEEDS.index))
     for alias in _HOLIDAY_ALIASES:
         note(alias, "free")
     for key, need in needs.items():  # ... unless the fixed table knows the name alone ("Thanksgiving")
