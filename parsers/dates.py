@@ -1092,7 +1092,7 @@ def _h_holiday(m: re.Match, ctx: _Ctx) -> _Hit | None:
 #
 # A holiday name is looked up, normalised, in these sources, the first that knows it
 # wins:
-#   1. the library's Islamic and Hebrew calendars (``_Faiths``), so that Islamic
+#   1. the library's Islamic and Hebrew calendars (``_FaithCalendar``), so that Islamic
 #      holidays always follow one calendar (the library's Umm al-Qura tables) and
 #      Jewish ones begin on their eve, whichever country names them;
 #   2. with a region hint, that country's calendar, then its subdivisions' (the date
@@ -1134,6 +1134,7 @@ def _stricter(a: str, b: str, loosest: bool = False) -> str:
     """The stricter of two needs (the looser with ``loosest``)."""
     return (min if loosest else max)(a, b, key=_NEEDS.index)
 
+
 _Span = tuple  # (first day, last day) of one occurrence
 
 
@@ -1156,6 +1157,7 @@ def _holiday_word(word: str) -> str:
 
 
 _NAME_TOKEN_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)*['’]?")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 # The one or two words right before a guard.
 _WORDS_BEFORE_RE = re.compile(r"(?:([a-z]+)[ -])?([a-z]+(?:['’][a-z]+)*['’]?)[ -]$")
 
@@ -1178,7 +1180,7 @@ def _name_parts(name: str) -> list[str]:
     return re.split(r"; | / | or ", name)
 
 
-class _Faiths(HolidayBase, *_FAITH_GROUPS):
+class _FaithCalendar(HolidayBase, *_FAITH_GROUPS):
     """One holiday of the library's religious and lunar calendars in one year: the
     group method ``method`` (``_add_eid_al_adha_day``), on the Julian calendar with
     ``julian`` (Orthodox Easter).  Islamic dates are the library's base (Umm
@@ -1240,7 +1242,7 @@ def _faith_names() -> dict[str, _Faith]:
 def _faith_days(method: str, julian: bool, year: int) -> tuple[date, ...]:
     with warnings.catch_warnings():  # some lunar tables cover fewer years
         warnings.simplefilter("ignore")
-        return tuple(sorted(_Faiths(method, julian, year)))
+        return tuple(sorted(_FaithCalendar(method, julian, year)))
 
 
 @lru_cache(maxsize=512)
@@ -1450,7 +1452,8 @@ def _anchor_regex(needs: dict[str, str]) -> re.Pattern:
         word = max((w for w in words if w not in common), key=len, default=max(words, key=len))
         stems = {word, word[:-2] + "our"} if word.endswith("or") and len(word) > 4 else {word}
         forms |= {form for stem in stems for form in (stem, stem + "s", stem + "es")}
-    return re.compile(r"(?<![a-z0-9])(?:" + _trie(sorted(forms)) + r")(?![a-z0-9])")
+    # no look-behind in front (it would be tried at every position): see _calendar_holidays
+    return re.compile(r"(?:" + _trie(sorted(forms)) + r")(?![a-z0-9])")
 
 
 def _skeleton_index(keys: Iterable[str]) -> dict[str, str]:
@@ -1572,7 +1575,7 @@ def _calendar_holidays(low: str, ctx: _Ctx) -> list[_Cand]:
     index = _holiday_index(ctx.region)
     out: list[_Cand] = []
     for hit in index.anchor.finditer(low):
-        if out and hit.start() < out[-1].end:
+        if out and hit.start() < out[-1].end or hit.start() and low[hit.start() - 1] in _WORD_CHARS:
             continue
         lo, hi = _window(low, hit.start(), hit.end())
         words = _name_words(low, lo, hi)
