@@ -80,8 +80,7 @@ def groups(row: dict) -> list[str]:
         names.append("(a) duckling KO day/week/month")
     if row["file"] == "duckling_en" and grain_ok:
         names.append("(b) duckling EN day/week/month")
-        if not row.get("holiday"):
-            names.append("    (b) without holiday rows")
+        names.append("    (b) holiday rows only" if row.get("holiday") else "    (b) without holiday rows")
         if not str(row.get("section", "")).startswith("region_"):
             names.append("    (b) main corpora only (no region_XX rows)")
     if row["file"] == "recognizers_ko" and row.get("checked"):
