@@ -99,6 +99,8 @@ _NOT_CONFIRMED = _Words(
     r"\b(?:a|an)\s+(?:firm|confirmed|committed)\s+(?:\w+\s+){0,2}?(?:would|will|could)\b",
     r"\b(?:push|ask|press|wait|hope|aim|work|look)(?:ing)?\s+(?:for|to\s+get)\s+(?:a\s+)?firm",
     r"확정\S*\s*(?:\S+\s*){0,4}?(?:드릴게|드리겠|말씀\s*드리겠|말씀\s*드릴|알려\s*드릴|알려\s*드리겠|회신\s*드릴|회신\s*드리겠|안내\s*드리겠|안내\s*드릴)", r"\b(?:once|when|until|after|if|as\s+soon\s+as)\s+(?:\w+\s+){0,4}?confirm(?:ed|s|ation)?\b",
+    r"\b(?:once|when|until|after|if|as\s+soon\s+as)\s+(?:\w+\s+){0,4}?(?:commit(?:ted|s)?|firm(?:ed)?)\b",
+    r"\b(?:share|send|give|provide|get|have)\s+(?:you\s+|us\s+)?(?:a|an)\s+(?:firm|confirmed|committed)\b",
     r"\bwill\s+(?:be\s+)?confirm(?:ed)?\b", r"\bconfirm(?:ed)?\s+(?:later|soon|shortly|separately)\b",
     r"\b(?:please|kindly|pls)\s+(?:\w+\s+)?confirm\b", r"\b(?:can|could|would)\s+you\s+(?:\w+\s+)?confirm\b",
     r"\bconfirm(?:ation)?\s+(?:of|on)\s+(?:the\s+)?(?:receipt|PO|order)", r"\border\s+confirmation\b",
@@ -113,12 +115,18 @@ _NOT_DELIVERED = _Words(
     r"(?:은|는|을|를|도)?\s*(?:잘\s*|무사히\s*)?(?:받았|수령|접수)\S*",
     r"\b(?:received|got|have|has)\s+(?:\w+\s+)?(?:your|the|our|this)\s+(?:\w+\s+)?(?:PO|P\.O\.|purchase\s+order|order|e-?mail|mail|message|quote|request|inquiry|note|RFQ)\b",
     r"\breceived\s+(?:PO|P\.O\.|purchase\s+order|order)\b",
+    # A delivery still to come: "should be delivered on Dec 18", "to be received by".
+    r"\bbe\s+(?:delivered|received)\b",
     r"\breceived\s+(?:it|this|them)\b(?:\s+\S+){0,3}?\s+(?:in\s+error|by\s+mistake)",
     r"\b(?:thank\s+you|thanks)\s+for\s+(?:\w+\s+){0,3}",
 )
 _NOT_SHIPPED = _Words(
     r"(?:출고|발송|출하|선적)\s*(?:이|가|는|은)?\s*(?:되지|하지|안|못|않|전)",
     r"\b(?:not|n't)\s+(?:yet\s+)?(?:been\s+)?(?:shipped|dispatched|sent)\b",
+    # A shipment still to come: "tracking information once your order ships", "출고되면 송장번호".
+    r"\b(?:once|when|after|as\s+soon\s+as)\s+(?:\w+\s+){0,3}?(?:ships?|shipped|dispatched)\b",
+    r"\b(?:will|'ll)\s+(?:\w+\s+){0,3}?tracking\s+\w+",
+    r"(?:출고|발송|출하)\s*(?:되면|되는\s*대로|하면|하는\s*대로|후에?|시)[^\n.]*",
 )
 _BOILERPLATE = _Words(
     r"(?:문의\s*사항|궁금하신\s*(?:점|사항)|추가\s*(?:문의|요청|질문)|질문|문의)\S*\s*(?:이|가)?\s*(?:있으시면|있으면|있으실\s*경우|주시면)[^\n]*",
@@ -135,6 +143,11 @@ _UNANNOUNCED_DELAY = _Words(
     r"(?:지연|늦어지|늦춰지|연기|밀리)(?:되|돼)?(?:면|\s*시\b|\s*시에)", r"\bif\s+(?:\w+\s+){0,3}?(?:is|are|gets?|were)\s+delayed\b",
     r"(?:그간|그동안|그\s*동안|지금까지)\s*(?:의\s*)?(?:지연|늦어)", r"(?:지연|늦어진\s*점)\s*(?:으로|로)?\s*(?:인해\s*)?(?:불편|심려|폐)",
     r"\bdelay(?:ed)?\s+(?:in\s+)?(?:reply|replying|response|responding|answer|getting\s+back)",
+)
+# Asking for an acknowledgement is not asking about an order's progress.
+_ACKNOWLEDGEMENT = _Words(
+    r"\b(?:please|kindly|pls)\s+(?:\w+\s+)?(?:confirm|acknowledge)\s+(?:the\s+|this\s+|our\s+|my\s+)?(?:receipt|cancell?ation|change|amendment)s?\b",
+    r"(?:취소|변경|접수)\S*\s*(?:\S+\s*){0,2}?확인\s*(?:부탁|요청|해\s*주|바랍)",
 )
 _MASKS = (_BOILERPLATE, _NOT_STOCK_CHECK, _UNANNOUNCED_DELAY, _NOT_DELAYED, _NOT_CONFIRMED, _NOT_DELIVERED, _NOT_SHIPPED)
 
@@ -160,7 +173,7 @@ _CUES = {
         r"\bleft\s+(?:our|the|their)\s+(?:\w+\s+){0,2}?(?:warehouse|factory|DC|hub|facility|plant)\b",
     ),
     "delay": _Words(
-        r"지연", r"늦어", r"늦춰", r"늦게", r"연기", r"밀렸|밀려|밀리게|밀릴", r"미뤄|미루어", r"재고\s*(?:가|이)?\s*부족",
+        r"지연", r"늦어", r"늦춰", r"늦게", r"연기", r"밀렸|밀려|밀리게|밀릴", r"미뤄|미루어", r"재고\s*(?:가|이)?\s*(?:부족|소진)", r"(?:출고|출하|선적|배송|납품|입고|발송)\s*(?:이|가|는|은)?\s*(?:\S+\s*)?보류",
         r"결품", r"백\s*오더", r"수급\s*(?:이|가)?\s*(?:어렵|불안|문제|차질|지연|이슈)", r"차질",
         r"(?:납기|일정|입고일|납품일|출고일|도착일)\s*(?:가|이|를|을)?\s*(?:\S+\s*)?(?:변경|조정)", r"변경된\s*(?:납기|일정)",
         r"\bdelay(?:s|ed|ing)?\b", r"\blate\b", r"\blater\s+than\s+(?:planned|expected|promised)",
@@ -169,6 +182,14 @@ _CUES = {
         r"\bnew\s+(?:estimated\s+|expected\s+)?(?:ETA|delivery\s+date|ship\s+date|arrival)\b",
         r"\bno\s+longer\s+(?:achievable|possible|feasible|valid|realistic)\b",
         r"\bmoved\s+(?:out|back)\b",
+        r"\b(?:on|under)\s+constraint\b", r"\bconstrained\b",
+        r"\b(?:will\s+not|won't|would\s+not|wouldn't|cannot|can't)\s+hold\s*(?:[.,;]|$)",
+        r"\b(?:can|could|will)\s+no\s+longer\s+(?:\w+\s+)?(?:ship|deliver|arrive|make|meet)\b",
+        r"\bheld\s+(?:up\s+)?(?:at|in|by)\s+(?:\w+\s+){0,2}?(?:customs|port|border)\b", r"\bheld\s+up\b",
+        r"\bcustoms\s+(?:hold|delay|inspection)\b",
+        r"\b(?:shipments?|orders?|deliver(?:y|ies)|lines?|units?|goods)\s+(?:\w+\s+){0,3}?on\s+hold\b",
+        r"\bre-?(?:booked|delivery|attempt)\b", r"\b(?:attempted|failed)\s+delivery\b", r"\bdelivery\s+attempt\b",
+        r"재배송|재배차|배송\s*실패",
     ),
     "confirmed": _Words(
         r"확정", r"컨펌", r"확약", r"보장", r"\bconfirmed\b", r"\bcommit(?:ted|ment)?\b", r"\bfirm\b", r"\bguaranteed?\b",
@@ -214,7 +235,7 @@ _QUESTION = re.compile(
 _TOPIC = _Words(
     r"납기", r"입고", r"납품", r"도착", r"출고", r"배송", r"발송", r"출하", r"일정", r"주문", r"발주", r"오더", r"견적", r"재고",
     r"진행", r"현황", r"상황", r"확정", r"지연", r"언제", r"들어오|들어와|들어올|들어갑", r"받을\s*수", r"\bPO\b", r"\bSO\b",
-    r"\border(?:s|ed|ing)?\b", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\bstatus\b", r"\bupdate\b", r"\bstock\b",
+    r"\border(?:s|ed|ing)?\b", r"교체|교환|반품|불량", r"\breplace", r"\bRMA\b", r"\bdefect", r"\bcancel", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\bstatus\b", r"\bupdate\b", r"\bstock\b",
     r"\bquot", r"\bdelay", r"업데이트|진전|변동|소식|연락|회신|답변", r"\b(?:news|progress|word|heard)\b", r"\bconfirm", r"\bschedule", r"\bwhen\b", r"\bdate\b", r"\bhave\s+them\b", r"\bget\s+them\b",
 )
 _WHEN = _Words(r"언제", r"\bwhen\b", r"\bhow\s+(?:long|soon)\b")
@@ -236,6 +257,9 @@ _NEED = _Words(
     r"(?:필요|있어야|받아야|들어와야|되어야|돼야|해야|해\s*주셔야|부탁|주셔야|맞춰|가능할까|가능한지|가능하신지|받을\s*수|목표)",
     r"(?:안에|안으로|이내에?|내로|중으로)\s*(?:\S+\s*){0,2}?(?:받을\s*수|받아야|들어와야|필요|가능할까|가능한지)",
     r"\b(?:can'?t|cannot|won'?t|doesn'?t|does\s+not)\s+(?:\w+\s+){0,2}?(?:arrive|be\s+delivered|ship|make\s+it)\s+(?:by|before)\b",
+    r"(?:전에|이전에)\s*(?:는|은|도)?\s*(?:꼭|반드시|무조건|필히)?\s*(?:\S+\s*){0,2}?(?:받아야|들어와야|있어야|되어야|돼야|필요)",
+    r"(?:꼭|반드시|무조건|필히)\s*(?:\S+\s*)?(?:받아야|들어와야|있어야)",
+    r"(?:에는|에|까지는?)\s*(?:\S+\s*)?(?:받을|받아\s*볼|들어올|도착할)\s*수\s*(?:있을까|있나|있는지|있을지)",
     r"늦어도", r"마감", r"희망\s*(?:납기|납품일|입고일|일정|일자|도착일)", r"\bneed[- ]by\b", r"\b(?:required|requested)\s+(?:delivery\s+)?date\b", r"필요합니다|필요해요|필요한데|필요하니|필요하오니", r"오픈\s*(?:일정|예정)|개통|가동\s*(?:일정|예정)",
     r"\bneed(?:ed|s)?\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\brequired\s+(?:\w+\s+)?(?:by|before)\b", r"\bno\s+later\s+than\b",
     r"\bdeadline\b", r"\bat\s+the\s+latest\b", r"\bmust\s+(?:\w+\s+){0,4}?(?:by|before)\b", r"\bhave\s+to\s+(?:\w+\s+){0,4}?by\b",
@@ -294,7 +318,7 @@ def analyse_sentence(text: str, has_date: bool = False, context: str = "") -> Se
     reported (the header row of a table the sentence is a row of)."""
     low = f"{text}\n{context}".lower() if context else text.lower()
     on_schedule = _NOT_DELAYED.search(low) is not None
-    unboiled = _BOILERPLATE.mask(low)
+    unboiled = _ACKNOWLEDGEMENT.mask(_BOILERPLATE.mask(low))
     masked = unboiled
     for rx in _MASKS[1:]:
         masked = rx.mask(masked)

@@ -32,6 +32,8 @@ _NOT_DELIVERY = re.compile(
     # quoted is not ("입고 확정 회신 받았습니다", "벤더 회신으로는").
     r"(?:회신|답변)\s*(?:을|를)?\s*(?:드리|드릴|드립|주시|주세|주실|부탁|요청|예정|하겠|할)|유효|발행|견적\s*유효|매출|정산|결산|"
     r"세미나|웨비나|행사|"
+    # Returns and repairs are no delivery ("불량 장비 회수는 12/23", "점검 결과는 1~2주").
+    r"회수|반품|반납|점검|수리|"
     r"\b(?:meeting|call|visit|invoice[ds]?|billing|payment|paid|pay|reply|respond|answer|valid|quote\s+expires|expir\w*|webinar|"
     r"seminar|summit|conference|register|registration|pricing|price|early-bird|sale|reporting|chase|get\s+back)\b",
     re.IGNORECASE,
@@ -41,6 +43,7 @@ _CONTEXT = 14  # characters either side of a date looked at for _NOT_DELIVERY
 # "연말 물류 적체로"), not a day something arrives.
 _CIRCUMSTANCE_AFTER = re.compile(
     r"\s*(?:이라|라서|이어서|이다\s*보니|(?:\S+\s*)?(?:물류|적체|연휴|성수기|특수|시즌)"
+    r"|(?:shutdown|holidays?|closure|break|peak|season|rush)\b"
     # the date of an update or report itself: "오늘 납기 업데이트입니다", "today's update"
     r"|(?:'s\s+)?(?:\S+\s+)?(?:업데이트|현황\s*(?:보고|공유|입니다)|보고\s*(?:드립|입니다)|(?:update|status\s+report|report)\b))",
     re.IGNORECASE,
@@ -70,6 +73,26 @@ _OLD_DATE = re.compile(r"\b(?:previous|original(?:ly)?|old|initial|prior)\b|기�
 # The same, right before the date it qualifies ("the previous ETA of Nov 27", "원래 12월 10일").
 _OLD_BEFORE = re.compile(r"\b(?:previous(?:ly)?|original(?:ly)?|old|initial(?:ly)?|prev|orig)\b|기존|원래|당초|변경\s*전|종전", re.IGNORECASE)
 _OLD_WINDOW = 24
+# Right after a date, the date is given up ("the Dec 22 delivery we gave you will not
+# hold", "12/22 입고는 어렵고") or changed from ("12/28에서 12/23으로").
+_GIVEN_UP_AFTER = re.compile(
+    r"(?:\s*\([^)]{0,12}\))?\s*(?:"
+    r"(?:[^\s.,;]+\s+){0,5}?(?:(?:will|would|does|do|did|can|could)\s*(?:not|n't)|cannot|won't|(?:is|are)\s+no\s+longer|no\s+longer)\s+"
+    r"(?:be\s+)?(?:hold|held|met|valid|achievable|possible|feasible|work|happen)\b|"
+    r"(?:[^\s.,;]+\s*){0,2}?(?:어렵|불가|힘들|못\s*맞))",
+    re.IGNORECASE,
+)
+_CHANGED_FROM_AFTER = re.compile(r"(?:\s*\([^)]{0,12}\))?\s*(?:에서|부터)(?!\s*(?:까지|부터))")
+# Right before it, a date ruled out: "can no longer ship this year", "will not make Dec 22".
+_OFF_BEFORE = re.compile(
+    r"\b(?:no\s+longer|not|n't|never|cannot)\s+(?:be\s+)?(?:ship|deliver|arrive|make|meet|land)\w*\s+(?:(?:on|by|in|the)\s+)?$",
+    re.IGNORECASE,
+)
+_OFF_WINDOW = 60
+# A need pointing back to the date just named: "1/8이라 그 전에는", "on Jan 8, so before then".
+_BEFORE_THEN = re.compile(r"[^.\n]{0,25}?(?:그\s*(?:이)?전(?:에|까지)|\bbefore\s+(?:then|that)\b)", re.IGNORECASE)
+# A date in a stated cause ("due to the year-end shutdown (Dec 24 - Jan 1)") is not a delivery date.
+_CAUSE_BEFORE = re.compile(r"\b(?:due\s+to|because\s+of|owing\s+to|as\s+a\s+result\s+of)\b[^,;.]*$", re.IGNORECASE)
 # A lead time counted from an order not yet placed, or a usual one: not an order's eta.
 _CONDITIONAL_LEAD = re.compile(
     r"\bARO\b|\b(?:after|from|upon)\s+(?:receipt\s+of\s+)?(?:the\s+|your\s+)?(?:PO|P\.O\.|order)\b|"
@@ -77,6 +100,11 @@ _CONDITIONAL_LEAD = re.compile(
     re.IGNORECASE,
 )
 _CHANGE_RANGE = re.compile(r"에서|\bfrom\b", re.IGNORECASE)
+# Two days in one sentence are an old and a new one only with words of a change.
+_CHANGE_WORDS = re.compile(
+    r"변경|조정|바뀌|바뀜|였|었|에서|\b(?:from|previous(?:ly)?|original(?:ly)?|was|were|had\s+been|instead\s+of|moved?|changed?|revised)\b",
+    re.IGNORECASE,
+)
 _CHANGE_VERB = re.compile(r"변경|조정|바뀌|바뀜|\b(?:move[sd]?|moving|changed?|shift(?:s|ed)?|revised|updated)\b", re.IGNORECASE)
 _SCORES = {"delay": 3, "confirmed": 3, "eta": 2, "shipped": 1, "delivered": 1}
 _DATED_EVENTS = {"delay", "confirmed", "eta"}
@@ -128,7 +156,7 @@ def _delivery_date(d: DateMention, sentence: str, today: date | None) -> bool:
     if at < 0:
         return _NOT_DELIVERY.search(sentence) is None
     end = at + len(d.text)
-    if _CIRCUMSTANCE_AFTER.match(sentence, end):
+    if _CIRCUMSTANCE_AFTER.match(sentence, end) or (d.kind != "duration" and _CAUSE_BEFORE.search(sentence, 0, at)):
         return False
     return _NOT_DELIVERY.search(sentence[max(0, at - _CONTEXT): end + _CONTEXT]) is None
 
@@ -140,11 +168,13 @@ def _last_day(d: DateMention) -> date:
 
 def _is_old(d: DateMention, sentence: str, mentions: list[DateMention]) -> bool:
     """``d`` is named as the date expected before ("the previous ETA of Nov 27",
-    "기존 입고예정일: 12월 11일", "원래 12월 10일"): a marker shortly before it, with no
-    other date in between."""
+    "기존 입고예정일: 12월 11일", "원래 12월 10일": a marker shortly before it, with no
+    other date in between) or as one given up (see ``_is_off``)."""
     at = sentence.find(d.text)
     if at < 0 or _CHANGE_RANGE.search(d.text):
         return False  # "기존 12월 14일에서 12월 24일로": the change itself, not the old day
+    if _is_off(sentence, at, at + len(d.text), mentions):
+        return True
     before = sentence[max(0, at - _OLD_WINDOW): at]
     markers = list(_OLD_BEFORE.finditer(before))
     if not markers:
@@ -153,8 +183,30 @@ def _is_old(d: DateMention, sentence: str, mentions: list[DateMention]) -> bool:
     return not any(m is not d and m.text in between for m in mentions)
 
 
+def _without_bounds(points: list[DateMention]) -> list[DateMention]:
+    """``points`` without deadlines over a period when a single day is named too: in
+    "New estimated delivery is Dec 29 ... before the year end" the period bounds the day."""
+    if not any(d.kind == "point" and d.value == d.last for d in points):
+        return points
+    return [d for d in points if not (d.kind == "deadline" and d.value < d.last)]
+
+
+def _is_off(sentence: str, at: int, end: int, mentions: list[DateMention]) -> bool:
+    """The date at ``sentence[at:end]`` is ruled out by the words around it: a negated
+    verb before it, the "에서" of a change to another date after it, or a failing
+    predicate after it (before any other date)."""
+    if _OFF_BEFORE.search(sentence[max(0, at - _OFF_WINDOW): at]):
+        return True
+    after = sentence[end: end + _OFF_WINDOW]
+    nxt = min((i for m in mentions if (i := after.find(m.text)) > 0), default=None)
+    if nxt is not None and _CHANGED_FROM_AFTER.match(after):
+        return True
+    return _GIVEN_UP_AFTER.match(after[:nxt]) is not None
+
+
 def _single_days(mentions: list[DateMention]) -> list[DateMention]:
-    return [d for d in mentions if d.kind != "duration" and d.grain == "day" and d.value == d.last]
+    """Single days that can be an old or a new date (a deadline, "by Wednesday", is neither)."""
+    return [d for d in mentions if d.kind == "point" and d.grain == "day" and d.value == d.last]
 
 
 def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, today: date | None) -> _Found:
@@ -170,12 +222,8 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
             continue
         if sc.need and role == "customer":
             if found.required_by is None:
-                points = [d for d in mentions if d.kind != "duration" and _delivery_date(d, sc.text, today)]
-                # "kickoff is January 11 and we need them by January 6": the deadline is the need.
-                points.sort(key=lambda d: (d.kind != "deadline", d.grain != "day"))
-                if points:
-                    found.required_by = _last_day(points[0])
-                    found.required_sentence = sc.text
+                found.required_by = _need_by(sc.text, mentions, today)
+                found.required_sentence = sc.text if found.required_by else None
             continue
         if sc.question:
             continue
@@ -195,7 +243,7 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
         # the day is only a shipping or delivery mention ("shipped today ... should
         # land in about a week").  Between sentences of the same weight the later
         # day wins: a delivery after a shipping date, the last line of an order.
-        for pick in (max(points, key=_last_day, default=None), durations[0] if durations else None):
+        for pick in (max(_without_bounds(points), key=_last_day, default=None), durations[0] if durations else None):
             if pick is None:
                 continue
             tier = 1 if pick.kind == "duration" else (2 if score >= 2 else 0)
@@ -212,6 +260,19 @@ def _pick_dates(cues: list[SentenceCues], dates: list[DateMention], role: str, t
     if best is not None:
         _, _, found.eta, found.eta_sentence, _ = best
     return found
+
+
+def _need_by(sentence: str, mentions: list[DateMention], today: date | None) -> date | None:
+    """The need-by day of a customer's need sentence: the day before a date the need
+    points back to ("Lab setup이 1/8이라 그 전에는 꼭 받아야"), else its deadline
+    ("kickoff is January 11 and we need them by January 6"), else its first day."""
+    for d in mentions:
+        at = sentence.find(d.text)
+        if d.kind != "duration" and at >= 0 and _BEFORE_THEN.match(sentence, at + len(d.text)):
+            return _last_day(d) - timedelta(days=1)
+    points = [d for d in mentions if d.kind != "duration" and _delivery_date(d, sentence, today)]
+    points.sort(key=lambda d: (d.kind != "deadline", d.grain != "day"))
+    return _last_day(points[0]) if points else None
 
 
 def _delay_from(sentence: str, mentions: list[DateMention], durations: list[DateMention], found: _Found) -> None:
@@ -327,7 +388,9 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
         # The eta sentence of a delay: "이번 주 금요일 예정이었는데 다음 주 수요일에",
         # "Revised ETA is in two weeks from today".
         mentions = [d for d in x.dates if d.sentence == found.eta_sentence.text]
-        _delay_from(found.eta_sentence.text, mentions, [d for d in mentions if d.days and d.last == found.eta], found)
+        durations = [d for d in mentions if d.days and d.last == found.eta]
+        if durations or _CHANGE_WORDS.search(found.eta_sentence.text):
+            _delay_from(found.eta_sentence.text, mentions, durations, found)
         if found.delay_days is None:
             _old_date_delay(cues, x.dates, found)
     if x.event == "eta" and found.eta is None:

@@ -216,3 +216,60 @@ def test_need_by_wordings(text):
 
 def test_customer_demanding_a_date_is_an_inquiry():
     assert event_of("We were told December 4. I need a firm date today.", role="customer") == "inquiry"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "현재 본사 재고가 소진되어 입고 일정 미정입니다.",
+        "Line 1.1 is on constraint and the ETA is TBD.",
+        "The Dec 22 delivery we gave you will not hold.",
+        "The order can no longer ship this year.",
+        "The shipment is being held at Incheon customs.",
+        "We have rebooked the delivery for Monday morning.",
+        "제조사 사정으로 출고가 보류되었습니다.",
+    ],
+)
+def test_stockouts_holds_and_failed_dates_are_delays(text):
+    assert "delay" in analyse_sentence(text, True).events
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Please also add 2 modules if it doesn't hold anything up.", "The project was put on hold, please cancel the PO."],
+)
+def test_holds_of_no_shipment_are_not_delays(text):
+    assert "delay" not in analyse_sentence(text, True).events
+
+
+def test_deliveries_and_shipments_still_to_come_are_not_reported():
+    sc = analyse_sentence("3 of the 5 units left our facility today and should be delivered on Dec 18.", True)
+    assert "delivered" not in sc.events and "shipped" in sc.events
+    assert "shipped" not in analyse_sentence("We will send you tracking information once your order ships.").events
+    assert "shipped" not in analyse_sentence("출고되면 송장번호 보내드리겠습니다.").events
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'll share a firm date as soon as the CRD is committed.", "We will confirm once the date is firmed up by the factory."],
+)
+def test_a_commitment_still_to_come_is_not_confirmed(text):
+    assert not analyse_sentence(text, True).firm
+
+
+def test_asking_to_acknowledge_a_cancellation_is_not_an_inquiry():
+    assert event_of("Please confirm the cancellation by Wednesday.", role="customer") == "other"
+    assert event_of("주문 취소 확인 부탁드립니다.", role="customer") == "other"
+
+
+def test_questions_about_replacements_are_inquiries():
+    assert event_of("교체 가능할까요?", role="customer") == "inquiry"
+    assert event_of("Can you arrange a replacement?", role="customer") == "inquiry"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Lab setup이 1/8이라 그 전에는 꼭 받아야 해요.", "다음 주 수요일에는 받을 수 있을까요?"],
+)
+def test_korean_need_by_wordings(text):
+    assert analyse_sentence(text, True).need

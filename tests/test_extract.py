@@ -384,3 +384,42 @@ def test_a_reply_is_not_read_as_a_forward():
     x = extract(msg("Thanks.", sent=(2026, 11, 20), sender="r@dell.com", subject="RE: delivery date change",
                     quoted=FORWARDED), SETTINGS)
     assert (x.event, x.eta, [r.value for r in x.order_refs]) == ("other", None, [])
+
+
+def test_a_date_given_up_is_not_the_eta():
+    text = "The Dec 22 delivery we gave you will not hold. Realistically we're now looking at mid-January."
+    x = extract(msg(text, sent=(2026, 12, 15), sender="k@dell.com"), SETTINGS)
+    assert (x.event, x.eta) == ("delay", date(2027, 1, 20))
+    x = extract(msg("SO7713115 건 입고 예정일이 12/28에서 12/23으로 앞당겨졌습니다.", sent=(2026, 12, 18)), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("eta", date(2026, 12, 23), None)
+
+
+def test_a_date_in_a_stated_cause_is_not_the_eta():
+    text = ("Due to the year-end shutdown at our DC (Dec 24 - Jan 1), S/O 7713150 can no longer ship this year. "
+            "It is now scheduled to ship Jan 4, with delivery to Seoul on Jan 6.")
+    x = extract(msg(text, sent=(2026, 12, 18), sender="p@dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2027, 1, 6), None)
+
+
+def test_a_period_bounding_a_named_day_is_not_the_eta():
+    text = "New estimated delivery is Dec 29 (previously Jan 12), so it should make it before the year end."
+    x = extract(msg(text, sent=(2026, 12, 21), sender="p@dell.com"), SETTINGS)
+    assert x.eta == date(2026, 12, 29)
+
+
+def test_a_deadline_is_not_the_old_day_of_a_delay():
+    text = ("The shipment is being held at Incheon customs. Our broker expects clearance by Wednesday, "
+            "and delivery would then be Monday, Dec 28.")
+    x = extract(msg(text, sent=(2026, 12, 21), sender="j@dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == ("delay", date(2026, 12, 28), None)
+
+
+def test_a_need_pointing_back_to_a_date_is_the_day_before():
+    x = extract(msg("Lab setup이 1/8이라 그 전에는 꼭 받아야 해요.", sent=(2026, 12, 14), sender="y@customer.com"), SETTINGS)
+    assert x.required_by == date(2027, 1, 7)
+
+
+def test_returns_and_repairs_are_no_delivery():
+    text = "PO-2026-0701 불량 장비 회수는 12/23(수) 오후 기사님 방문 예정입니다.\n회수 후 제조사 점검 결과는 1~2주 정도 소요될 예정입니다."
+    x = extract(msg(text, sent=(2026, 12, 21)), SETTINGS)
+    assert (x.event, x.eta) == ("other", None)
