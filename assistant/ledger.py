@@ -197,9 +197,11 @@ class Ledger:
                 return self.session.get(Order, order_id)
         return None
 
-    def open_orders_of(self, party: Party) -> list[Order]:
+    def only_open_order_of(self, party: Party) -> Order | None:
+        """The party's open order when it has exactly one (at most two ids are read)."""
         column = Order.vendor_id if party.kind == "vendor" else Order.customer_id
-        return list(self.session.scalars(select(Order).where(column == party.id, Order.status.not_in(CLOSED_STATUSES))))
+        ids = self.session.scalars(select(Order.id).where(column == party.id, Order.status.not_in(CLOSED_STATUSES)).limit(2)).all()
+        return self.session.get(Order, ids[0]) if len(ids) == 1 else None
 
     def match(self, parsed: ParsedMessage, x: Extraction, party: Party | None) -> tuple[Order | None, str]:
         """The order a message is about, and how it was found.
@@ -219,9 +221,9 @@ class Ledger:
             if known[ref.value]:
                 return known[ref.value], f"quoted reference {ref.value}"
         if party is not None and not x.order_refs and x.event in ORDER_EVENTS:
-            candidates = self.open_orders_of(party)
-            if len(candidates) == 1:
-                return candidates[0], f"only open order of {party.name}"
+            only = self.only_open_order_of(party)
+            if only is not None:
+                return only, f"only open order of {party.name}"
         return None, "no reference, thread or single open order"
 
     def link(self, record: Message, order: Order, now: datetime) -> list[OrderEvent]:

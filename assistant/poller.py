@@ -91,6 +91,8 @@ _RECORD_AT_UID = select(Message).where(
     Message.mailbox == bindparam("mailbox"), Message.folder == bindparam("folder"),
     Message.uidvalidity == bindparam("uidvalidity"), Message.uid == bindparam("uid"),
 )
+_DRAFT_WITH_KEY = select(Draft.id).where(Draft.key == bindparam("key"))
+_REP_REPLY_TO = select(Message.id).where(Message.in_reply_to == bindparam("message_id"), Message.role == "rep").limit(1)
 _checkpoints = Checkpoint.__table__.c
 _ADVANCE = (
     update(Checkpoint.__table__)
@@ -626,7 +628,8 @@ class Poller:
             session.flush()
             planner = _lazy("Planner")(session, ctx.config)
             plans = planner.after_message(order, record, x, counterpart, events, self.now)
-            draft_ids = self._drafts(session, ctx, planner, plans)
+            drafts = self._drafts(session, ctx, planner, plans)
+            outcome.drafts, draft_ids = [d.kind for d in drafts], [d.id for d in drafts]
             outcome.order = order.reference if order else None
         except _Skipped as signal:
             record.status, record.reason = "skipped", signal.reason
@@ -636,7 +639,6 @@ class Poller:
             record.status, record.reason = "failed", signal.reason
             log.warning("%s/%s uid %s %s: failed: %s", box.name, raw.folder, raw.uid, parsed.message_id, signal.reason)
         outcome.status, outcome.reason = record.status, record.reason or ""
-        outcome.drafts = [session.get(Draft, i).kind for i in draft_ids]
         return outcome, draft_ids
 
     def _record_failure(self, item: Incoming, sha: str, checkpoint: int, reason: str) -> Outcome:
@@ -740,11 +742,12 @@ class Poller:
             params.update(message_id=parsed.message_id, sender=record.sender, subject=record.subject, body=record.body)
         return session.execute(_EARLIER_COPY[bool(parsed.message_id)], params).first()
 
-    def _drafts(self, session: Session, ctx: _Box, planner: Planner, plans: list[DraftPlan]) -> list[int]:
+    def _drafts(self, session: Session, ctx: _Box, planner: Planner, plans: list[DraftPlan]) -> list[Draft]:
+        """Render and store the drafts planned, except those already made (same key) or answered."""
         made = []
         writer = None
         for plan in plans:
-            if session.scalar(select(Draft.id).where(Draft.key == plan.key)) is not None:
+            if session.scalar(_DRAFT_WITH_KEY, {"key": plan.key}) is not None:
                 continue
             order = session.get(Order, plan.order_id) if plan.order_id else None
             thread = session.get(Message, plan.reply_to_id) if plan.reply_to_id else None
@@ -752,7 +755,7 @@ class Poller:
                 continue
             writer = writer or _lazy("DraftWriter")(session, ctx.config, planner.next_update_day)
             try:
-                made.append(writer.build(plan, order, thread, self.now, ctx.name).id)
+                made.append(writer.build(plan, order, thread, self.now, ctx.name))
             except DraftRefused as exc:
                 log.error("draft not stored: %s", exc)
                 with self._report_lock:
@@ -760,9 +763,7 @@ class Poller:
         return made
 
     def _rep_replied(self, session: Session, thread: Message) -> bool:
-        return session.scalar(
-            select(Message.id).where(Message.in_reply_to == thread.message_id, Message.role == "rep").limit(1)
-        ) is not None
+        return session.scalar(_REP_REPLY_TO, {"message_id": thread.message_id}) is not None
 
     def _advance(self, session: Session, mailbox: str, folder: str, uidvalidity: int, last_uid: int) -> None:
         """Move the folder's checkpoint up to ``last_uid`` (one statement; a new UIDVALIDITY starts it over)."""
@@ -775,7 +776,7 @@ class Poller:
     def scheduled(self, imap: MailboxSession, ctx: _Box, drafts_folder: str) -> None:
         with self._ledger() as session:
             planner = _lazy("Planner")(session, ctx.config)
-            draft_ids = self._drafts(session, ctx, planner, planner.on_schedule(self.now))
+            draft_ids = [d.id for d in self._drafts(session, ctx, planner, planner.on_schedule(self.now))]
         if draft_ids:
             faults.crash_point("committed")
         self.append(imap, drafts_folder, draft_ids, search=False)
