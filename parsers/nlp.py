@@ -30,7 +30,7 @@ from spacy.vocab import Vocab
 
 from parsers.dates import find_dates
 from parsers.events import analyse_sentence
-from parsers.refs import find_ref_spans
+from parsers.refs import find_ref_spans, row_cells
 
 for _name, _default in (("now", None), ("lang", None), ("ref_patterns", ()), ("refs", None), ("dates", None), ("cues", None), ("sentences", None), ("text", None), ("token_starts", None)):
     if not Doc.has_extension(_name):
@@ -237,10 +237,10 @@ def _table_context(
     full: str, prev_end: int, start: int, text: str, header: str | None, cells: int, dated: set[str]
 ) -> tuple[str | None, int, str]:
     """The header row of the table ``text`` is a row of (as ``(header, cells,
-    context)``): rows are lines with ``|`` cells; the first row of a run of
-    consecutive rows, without dates, is the header of the rows below it with as
-    many cells ("품목 | 수량 | 확정일" over "CW9166I | 20 | 12월 28일")."""
-    n = text.count("|") + 1 if "|" in text else 0
+    context)``): rows are lines with ``|`` cells or fixed-width columns; the first row
+    of a run of consecutive rows, without dates, is the header of the rows below it
+    with as many cells ("품목 | 수량 | 확정일" over "CW9166I | 20 | 12월 28일")."""
+    n = _cell_count(text)
     if n < 2:
         return None, 0, ""
     consecutive = prev_end >= 0 and full.count("\n", prev_end, start) == 1 and "\n" in full[prev_end:start]
@@ -249,6 +249,11 @@ def _table_context(
             return None, 0, ""
         return text, n, ""
     return header, cells, header if n == cells else ""
+
+
+def _cell_count(text: str) -> int:
+    """Cells of a table row (see ``parsers.refs.row_cells``); 0 for a line that is not one."""
+    return text.count("|") + 1 if "|" in text else len(row_cells(text))
 
 
 _BLANK_CONFIG = {"ko": {"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}}}

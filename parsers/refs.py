@@ -6,7 +6,9 @@ number is joined without the separator (``S/O# 7712399`` -> ``SO7712399``,
 ``발주번호: 4500012346`` -> ``PO4500012346``, ``Quote #2026-0350`` ->
 ``Q2026-0350``).  A reference written with a hyphenated prefix stays as written
 (``PO-2026-0412``).  "Order No." / "오더번호" / "주문번호" are read as the
-customer's purchase order, so they normalise to ``PO``.
+customer's purchase order, so they normalise to ``PO``.  A table column headed by
+a keyword ("Sales Order | Purchase Order | Line" over "98140011 | 4500013020 | 1.1")
+makes the numbers below it references of that kind.
 
 Bare numbers are never references: phone numbers, amounts, dates, serial and
 part numbers, tracking numbers (unless configured through ``extra_patterns``).
@@ -50,6 +52,63 @@ _CONTINUATION_RE = re.compile(rf"\s*(?:,|/|&|and|및|과|와)\s*(?P<num>\d{{6,}}
 _DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
 
+# Table rows: ``|`` cells, or fixed-width columns (two or more spaces apart).
+_PIPE_CELL = re.compile(r"[^|]+")
+_FIXED_CELL = re.compile(r"\S+(?: \S+)*")
+_MIN_FIXED_WIDTH_CELLS = 3
+# A column header naming a reference kind ("Sales Order #", "Customer PO", "발주번호").
+_HEADER_KINDS = (
+    ("so", re.compile(r"(?:^|\s)(?:S\s*/\s*O|SO|(?i:sales\s+order))(?:\s*(?:No\.?|Number|#))?\s*:?$")),
+    ("po", re.compile(r"(?:^|\s)(?:P\s*/\s*O|PO|(?i:purchase\s+order|order))(?:\s*(?:No\.?|Number|#))?\s*:?$"
+                      r"|^(?:발주|주문|오더)\s*(?:서\s*)?번호$")),
+    ("quote", re.compile(r"(?:^|\s)(?i:quote|quotation)(?:\s*(?:No\.?|Number|#))?\s*:?$|^견적\s*(?:서\s*)?번호$")),
+)
+_CELL_NUMBER = re.compile(r"#?\s*(?P<num>\d[0-9A-Z]*(?:-[0-9A-Z]+)*)")
+
+
+def row_cells(line: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each cell of a table row in ``line``: ``|``-separated, or at
+    least three fixed-width columns; no cells for a line that is not a row."""
+    if "|" in line:
+        cells = [(m.start(), m.end()) for m in _PIPE_CELL.finditer(line)]
+    elif "  " in line or "\t" in line:
+        cells = [(m.start(), m.end()) for m in _FIXED_CELL.finditer(line)]
+        if len(cells) < _MIN_FIXED_WIDTH_CELLS:
+            return []
+    else:
+        return []
+    return cells if len(cells) >= 2 else []
+
+
+def _header_kinds(line: str, cells: list[tuple[int, int]]) -> dict[int, str]:
+    """Column index -> reference kind for the cells of ``line`` that name one."""
+    kinds = {}
+    for i, (start, end) in enumerate(cells):
+        cell = line[start:end].strip()
+        kind = next((k for k, rx in _HEADER_KINDS if rx.search(cell)), None)
+        if kind is not None:
+            kinds[i] = kind
+    return kinds
+
+
+def _column_refs(text: str) -> Iterable[tuple[int, int, OrderRef]]:
+    """References in table columns headed by a reference keyword: each number below
+    such a header, in consecutive rows with as many cells."""
+    header: dict[int, str] = {}
+    width = 0
+    for m in re.finditer(r"[^\n]+", text):
+        line, cells = m.group(0), row_cells(m.group(0))
+        if len(cells) != width or not header:
+            header, width = _header_kinds(line, cells), len(cells)
+            continue
+        for i, kind in header.items():
+            start, end = cells[i]
+            cell = _CELL_NUMBER.fullmatch(line[start:end].strip())
+            if cell is not None and _plausible(number := cell.group("num")):
+                at = m.start() + start + line[start:end].index(number)
+                yield at, at + len(number), OrderRef(kind, _PREFIX[kind] + number, number)
+
+
 def _plausible(number: str) -> bool:
     """A keyword's number: enough digits and not a calendar date."""
     return sum(c.isdigit() for c in number) >= 4 and not _DATE_RE.fullmatch(number)
@@ -89,6 +148,9 @@ def find_ref_spans(text: str, extra_patterns: tuple[tuple[str, str], ...] = ()) 
             while (c := _CONTINUATION_RE.match(text, pos)) is not None:
                 add(c.start("num"), c.end(), OrderRef(kind, _PREFIX[kind] + c.group("num"), c.group("num")))
                 pos = c.end()
+    if "|" in text or "  " in text:
+        for start, end, ref in _column_refs(text):
+            add(start, end, ref)
     found.sort(key=lambda item: item[0])
     return found
 

@@ -423,3 +423,11 @@ def test_returns_and_repairs_are_no_delivery():
     text = "PO-2026-0701 불량 장비 회수는 12/23(수) 오후 기사님 방문 예정입니다.\n회수 후 제조사 점검 결과는 1~2주 정도 소요될 예정입니다."
     x = extract(msg(text, sent=(2026, 12, 21)), SETTINGS)
     assert (x.event, x.eta) == ("other", None)
+
+
+def test_a_fixed_width_header_gives_its_rows_their_meaning():
+    text = ("SO Number       Your PO        Item          Qty  Status      Est. Delivery\n"
+            "SO-2026-12001   PO-2026-0705   DL380 Gen11     2  Allocated   12/15/2026\n"
+            "SO-2026-12003   PO-2026-0707   MSA 2060        1  Processing  12/23/2026")
+    x = extract(msg(text, sent=(2026, 12, 11)), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("eta", date(2026, 12, 23), False)

@@ -91,3 +91,20 @@ def test_keyword_and_number_in_table_cells(text, value):
 
 def test_a_table_header_is_not_a_reference():
     assert find_refs("Sales Order | Qty | Status\nC9300 | 4 | Booked") == []
+
+
+def test_numbers_under_a_reference_column_header():
+    text = ("Sales Order | Purchase Order | Line | Status\n98140011    | 4500013020     | 1.1  | Scheduled\n"
+            "98140012    | 4500013021     | 1.1  | Delayed")
+    assert [r.value for r in find_refs(text)] == ["SO98140011", "PO4500013020", "SO98140012", "PO4500013021"]
+    text = "발주번호        품목          수량\n4500012346      SR650 V3      2"
+    assert [r.value for r in find_refs(text)] == ["PO4500012346"]
+
+
+@pytest.mark.parametrize(
+    "text, values",
+    [("Sales Order | Qty | Line\n1.1 | 4 | 10", []), ("Order Date | Status | Qty\n20261216 | Open | 4", []),
+     ("Sales Order | Line\n98140011 | 1.1\nTotal 4 | units | 20261216", ["SO98140011"])],
+)
+def test_other_columns_short_numbers_and_other_tables_are_not_references(text, values):
+    assert [r.value for r in find_refs(text)] == values
