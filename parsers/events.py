@@ -161,6 +161,7 @@ _CUES = {
         r"\bdelivered\s+at\s+\d", r"\bstatus\s*:?\s*delivered\b", r"(?:상태|status)\s*:?\s*(?:배송|납품|입고)\s*완료", r"\bas\s+delivered\b", r"\breceived\s+(?:today|yesterday|this\s+morning|this\s+afternoon|safely|in\s+good)",
         r"\b(?:all|both|\d+)\s+(?:\w+\s+){0,2}?received\b", r"^\s*delivered\s*(?:on|date)?\s*:", r"\bsigned\s+by\s*:",
         r"검수\s*(?:결과\s*:?\s*합격|(?:가|를|는|도)?\s*(?:완료|끝났|마쳤|이상\s*없))",
+        r"(?:^|\|)\s*delivered\s*(?=\||\n|$)",
     ),
     "shipped": _Words(
         r"(?:출고|발송|출하|선적)\s*(?:가|이|는)?\s*(?:완료|되었|됐|하였|했|처리\s*(?:되었|됐|했|완료)|시작)",
@@ -171,6 +172,8 @@ _CUES = {
         r"\bstatus\s*:?\s*(?:shipped|dispatched|in\s+transit)\b", r"(?:상태|status)\s*:?\s*(?:출고\s*완료|발송\s*완료|배송\s*중)",
         r"\bon\s+(?:its|their)\s+way\b", r"\btracking\s*(?:no\.?|number|#|:)?\s*\d{6,}",
         r"\bleft\s+(?:our|the|their)\s+(?:\w+\s+){0,2}?(?:warehouse|factory|DC|hub|facility|plant)\b",
+        # A status cell of a table row: "30 | Controller | 2 | Shipped | Est. 28-Dec-2026".
+        r"(?:^|\|)\s*(?:partially\s+)?(?:shipped|dispatched|in\s+transit)\s*(?=\||\n|$)",
     ),
     "delay": _Words(
         r"지연", r"늦어", r"늦춰", r"늦게", r"연기", r"밀렸|밀려|밀리게|밀릴", r"미뤄|미루어", r"재고\s*(?:가|이)?\s*(?:부족|소진)", r"(?:출고|출하|선적|배송|납품|입고|발송)\s*(?:이|가|는|은)?\s*(?:\S+\s*)?보류",

@@ -406,9 +406,9 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
         x.event, decider = "stock_check", found.eta_sentence
         x.evidence["event"] = decider.text
     if x.event == "delivered" and role != "customer" and found.eta_sentence is not None:
-        pending = found.eta_sentence.events & _DATED_EVENTS
+        pending = found.eta_sentence.events & (_DATED_EVENTS | {"shipped"})
         if pending:
-            # One line arrived, another is still expected or late: the order is not delivered.
+            # One line arrived, another is still on its way, expected or late: the order is not delivered.
             x.event, decider = min(pending, key=PRECEDENCE.index), found.eta_sentence
             x.evidence["event"] = decider.text
     if x.event in _DATED_EVENTS and role == "other" and not (x.order_refs or x.quoted_refs or _mentions_delivery(msg, cues)):

@@ -273,3 +273,9 @@ def test_questions_about_replacements_are_inquiries():
 )
 def test_korean_need_by_wordings(text):
     assert analyse_sentence(text, True).need
+
+
+def test_status_cells_of_a_table_row():
+    assert "shipped" in analyse_sentence("30 | MR408i-o Controller | 2 | Shipped | Est. 28-Dec-2026", True).events
+    assert "delivered" in analyse_sentence("10 | DL360 Gen11 | 2 | Delivered | 21-Dec-2026", True).events
+    assert "shipped" not in analyse_sentence("Line | Product | Shipped Qty | Status", False).events

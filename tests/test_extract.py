@@ -431,3 +431,10 @@ def test_a_fixed_width_header_gives_its_rows_their_meaning():
             "SO-2026-12003   PO-2026-0707   MSA 2060        1  Processing  12/23/2026")
     x = extract(msg(text, sent=(2026, 12, 11)), SETTINGS)
     assert (x.event, x.eta, x.eta_confirmed) == ("eta", date(2026, 12, 23), False)
+
+
+def test_a_delivered_line_with_another_on_its_way_is_shipped():
+    text = ("Part of your order has been delivered.\nLine | Product | Qty | Status | Delivery Date\n"
+            "10 | DL360 Gen11 | 2 | Delivered | 21-Dec-2026\n30 | MR408i-o Controller | 2 | Shipped | Est. 28-Dec-2026")
+    x = extract(msg(text, sent=(2026, 12, 22), sender="n@dell.com"), SETTINGS)
+    assert (x.event, x.eta) == ("shipped", date(2026, 12, 28))
