@@ -2,8 +2,9 @@
 
 Works on ``msg.new_text`` (plus the subject for references and, when the subject
 opens a thread, for the event).  Quoted history only yields ``quoted_refs``: it
-never gives an eta, a need-by date or the event.  A forward is the exception: the
-message it passes on is read as its author's, for what the cover note leaves open.
+never gives an eta, a need-by date or the event.  Two exceptions, read for what the
+cover note leaves open: the message a forward passes on (as its author's) and a
+quoted mail the sender wrote answers into ("answers below", as the sender's).
 """
 from __future__ import annotations
 
@@ -17,13 +18,20 @@ from spacy.tokens import Doc
 
 from parsers.events import PRECEDENCE, SentenceCues, analyse_sentence, decide_event, find_reason
 from parsers.nlp import get_nlp
-from parsers.quotes import detect_language, forwarded_message
+from parsers.quotes import answered_message, detect_language, forwarded_message
 from parsers.refs import dedupe, find_refs
 from parsers.types import Address, DateMention, Extraction, ExtractSettings, ParsedMessage
 
 MAX_CHARS = 20_000  # new text beyond this is not read (a mail body, not an attachment dump)
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fw|fwd|전달)\s*[:：]", re.IGNORECASE)
+# A cover note saying the answers are written into the quoted mail.
+_INLINE_NOTE = re.compile(
+    r"\b(?:answers?|repl(?:y|ies)|comments?|responses?)\s+(?:are\s+)?(?:below|inline|in[- ]line|in\s+(?:red|blue|green|bold))\b|"
+    r"\b(?:see|find)\s+(?:my\s+)?(?:answers?|repl(?:y|ies)|comments?|responses?)\s+(?:below|inline)\b|"
+    r"아래\s*(?:에\s*)?(?:답변|회신|코멘트)|(?:답변|회신|코멘트)\S*\s*(?:은|는)?\s*아래|(?:파란|빨간)\s*(?:색|글씨)",
+    re.IGNORECASE,
+)
 _REPLY_SUBJECT = re.compile(r"^\s*(?:re|fw|fwd|aw|sv|답장|회신|전달)\s*[:：]", re.IGNORECASE)
 # Dates that are about something else than delivery, judged from the words next to them.
 _NOT_DELIVERY = re.compile(
@@ -459,14 +467,27 @@ def _not_about_orders(msg: ParsedMessage, role: str, has_refs: bool) -> bool:
     return _BULK.search(msg.new_text or "") is not None or _BULK.search(msg.signature or "") is not None
 
 
-def _with_forward(msg: ParsedMessage, x: Extraction, settings: ExtractSettings) -> Extraction:
-    """``x`` completed from the message a forward passes on ("FW:" subject): its
-    references, and its event and dates when the cover note ("FYI, see below") has
-    none, its need-by date when the note gives none."""
-    forwarded = forwarded_message(msg.quoted_text or "") if _FORWARD_SUBJECT.match(msg.subject or "") else None
-    if forwarded is None or x.error:
+def _passed_on(msg: ParsedMessage) -> tuple[str, str] | None:
+    """``(author, text)`` of the quoted message that the sender makes their own: the
+    one a forward ("FW:" subject) passes on, as its author's, or the one a cover note
+    says holds the answers ("answers below", "아래 답변 참고"), as the sender's."""
+    quoted = msg.quoted_text or ""
+    if _FORWARD_SUBJECT.match(msg.subject or ""):
+        return forwarded_message(quoted)
+    if msg.from_ is not None and quoted and _INLINE_NOTE.search(msg.new_text or ""):
+        text = answered_message(quoted)
+        return (msg.from_.email, text) if text else None
+    return None
+
+
+def _with_passed_on(msg: ParsedMessage, x: Extraction, settings: ExtractSettings) -> Extraction:
+    """``x`` completed from the quoted message its sender passes on (see ``_passed_on``):
+    its references, and its event and dates when the cover note ("FYI, see below",
+    "answers below") has none, its need-by date when the note gives none."""
+    passed_on = None if x.error else _passed_on(msg)
+    if passed_on is None:
         return x
-    author, text = forwarded
+    author, text = passed_on
     inner = extract(
         replace(msg, subject="", from_=Address("", author), new_text=text, quoted_text="", signature=""), settings
     )
@@ -506,7 +527,7 @@ def extract(msg: ParsedMessage, settings: ExtractSettings) -> Extraction:
     try:
         lang = _language(msg)
         doc = get_nlp(lang)(_prepare(msg, settings, lang))
-        return _with_forward(msg, _finish(msg, doc, settings, lang), settings)
+        return _with_passed_on(msg, _finish(msg, doc, settings, lang), settings)
     except Exception as exc:  # noqa: BLE001 - bad input must not stop a mailbox run
         return _failed(msg, exc)
 
@@ -525,7 +546,7 @@ def extract_many(
             try:
                 docs = list(get_nlp(lang).pipe([_prepare(batch[i], settings, lang) for i in idx]))
                 results.update(
-                    (i, _with_forward(batch[i], _finish(batch[i], doc, settings, lang), settings))
+                    (i, _with_passed_on(batch[i], _finish(batch[i], doc, settings, lang), settings))
                     for i, doc in zip(idx, docs)
                 )
             except Exception:  # noqa: BLE001 - redo one by one so only the bad message fails

@@ -67,6 +67,7 @@ _DIGIT_OR_AT = re.compile(r"[\d@]")
 _DIGIT = re.compile(r"\d")
 _LEAD = re.compile(r"(on|le|am|em|el|il|op|w dniu|dnia|in data|den|på|\d)\b", re.I)
 _QUOTED_COLON = re.compile(r">\s*[:：]")
+_QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 
 _MOBILE_SIGNATURE = re.compile(
     r"(sent from my(\s+[\w.'-]+){1,5}|sent from \w+(?=\s*<)|"
@@ -155,6 +156,14 @@ def forwarded_message(quoted: str) -> tuple[str, str] | None:
     if author is None:
         return None
     return author, split_reply("\n".join(lines[i:]))[0]
+
+
+def answered_message(quoted: str) -> str | None:
+    """The new text of the message that opens ``quoted`` (as ``forwarded_message``)
+    with the answers written into it kept: quote markers are taken off every line
+    first ("1. Can you confirm the date?" / ">> KT: Confirmed - Dec 22")."""
+    found = forwarded_message(_QUOTE_MARKS.sub("", quoted))
+    return found[1] if found else None
 
 
 def _sender_address(line: str) -> str | None:

@@ -438,3 +438,15 @@ def test_a_delivered_line_with_another_on_its_way_is_shipped():
             "10 | DL360 Gen11 | 2 | Delivered | 21-Dec-2026\n30 | MR408i-o Controller | 2 | Shipped | Est. 28-Dec-2026")
     x = extract(msg(text, sent=(2026, 12, 22), sender="n@dell.com"), SETTINGS)
     assert (x.event, x.eta) == ("shipped", date(2026, 12, 28))
+
+
+def test_answers_written_into_the_quoted_mail_are_the_senders():
+    quoted = ("From: Minsu Kim <rep@reseller.kr>\nSent: Thursday, December 17, 2026 9:05 AM\nTo: Kevin <k@dell.com>\n"
+              "Subject: SO7713170 - few questions\n\nHi Kevin,\n\n1. Can you confirm the delivery date for SO7713170?\n"
+              ">> KT: Confirmed - Tuesday, Dec 22, to the customer's site.\n\n"
+              "2. Any chance of a morning delivery?\n>> KT: I've asked the carrier, will confirm Monday.\n\nThanks,\nMinsu")
+    x = extract(msg("Hi Minsu, answers below.\n\nKevin", sent=(2026, 12, 17), sender="k@dell.com",
+                    subject="RE: SO7713170 - few questions", quoted=quoted), SETTINGS)
+    assert (x.event, x.eta, x.eta_confirmed) == ("confirmed", date(2026, 12, 22), True)
+    x = extract(msg("Thanks.", sent=(2026, 12, 17), sender="k@dell.com", subject="RE: SO7713170", quoted=quoted), SETTINGS)
+    assert (x.event, x.eta) == ("other", None)

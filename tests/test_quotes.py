@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers.quotes import detect_language, forwarded_message, split_reply
+from parsers.quotes import answered_message, detect_language, forwarded_message, split_reply
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "mime"
 CRISP = CORPORA / "crisp-email-reply-parser"
@@ -529,3 +529,12 @@ def test_forwarded_message(quoted: str, author: str, first: str) -> None:
 
 def test_quoted_text_without_a_header_is_no_forwarded_message() -> None:
     assert forwarded_message("> 입고 예정입니다.") is None
+
+
+def test_answered_message_keeps_the_answers_written_into_it() -> None:
+    quoted = ("From: Minsu Kim <minsu.kim@hanbit-it.co.kr>\nSent: Thursday, December 17, 2026 9:05 AM\n"
+              "To: Kevin <k@lenovo.com>\nSubject: questions\n\n1. Can you confirm the delivery date?\n"
+              ">> KT: Confirmed - Tuesday, Dec 22.\n\nThanks,\nMinsu")
+    text = answered_message(quoted)
+    assert "1. Can you confirm the delivery date?\nKT: Confirmed - Tuesday, Dec 22." in text
+    assert answered_message("> 입고 예정입니다.") is None
