@@ -124,9 +124,9 @@ _NOT_SHIPPED = _Words(
     r"(?:출고|발송|출하|선적)\s*(?:이|가|는|은)?\s*(?:되지|하지|안|못|않|전)",
     r"\b(?:not|n't)\s+(?:yet\s+)?(?:been\s+)?(?:shipped|dispatched|sent)\b",
     # A shipment still to come: "tracking information once your order ships", "출고되면 송장번호".
-    r"\b(?:once|when|after|as\s+soon\s+as)\s+(?:\w+\s+){0,3}?(?:ships?|shipped|dispatched)\b",
+    r"\b(?:once|as\s+soon\s+as)\s+(?:\w+\s+){0,3}?(?:ships?|shipped|dispatched)\b", r"\b(?:when|after)\s+(?:\w+\s+){0,3}?ships\b",
     r"\b(?:will|'ll)\s+(?:\w+\s+){0,3}?tracking\s+\w+",
-    r"(?:출고|발송|출하)\s*(?:되면|되는\s*대로|하면|하는\s*대로|후에?|시)[^\n.]*",
+    r"(?:출고|발송|출하)\s*(?:되면|되는\s*대로|되는\s*즉시|하면|하는\s*대로)[^\n.,]*",
 )
 _BOILERPLATE = _Words(
     r"(?:문의\s*사항|궁금하신\s*(?:점|사항)|추가\s*(?:문의|요청|질문)|질문|문의)\S*\s*(?:이|가)?\s*(?:있으시면|있으면|있으실\s*경우|주시면)[^\n]*",
@@ -191,7 +191,7 @@ _CUES = {
         r"\bheld\s+(?:up\s+)?(?:at|in|by)\s+(?:\w+\s+){0,2}?(?:customs|port|border)\b", r"\bheld\s+up\b",
         r"\bcustoms\s+(?:hold|delay|inspection)\b",
         r"\b(?:shipments?|orders?|deliver(?:y|ies)|lines?|units?|goods)\s+(?:\w+\s+){0,3}?on\s+hold\b",
-        r"\bre-?(?:booked|delivery|attempt)\b", r"\b(?:attempted|failed)\s+delivery\b", r"\bdelivery\s+attempt\b",
+        r"\bre-?booked\s+(?:the\s+)?(?:delivery|shipment|pick-?up|courier|slot)\b", r"\bre-?(?:delivery|attempt)\b", r"\b(?:attempted|failed)\s+delivery\b", r"\bdelivery\s+attempt\b",
         r"재배송|재배차|배송\s*실패",
     ),
     "confirmed": _Words(
@@ -205,7 +205,7 @@ _CUES = {
         r"\b(?:will|should|would)\s+be\s+(?:there|here|with\s+you|on\s+site)\b",
         r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b", r"\btracking\s+(?:to|for)\b",
         r"(?:로|으로)\s*(?:(?:일정|납기|날짜|입고일)\s*(?:이|가)?\s*)?(?:변경|조정|바뀌|바뀜|바꿨|당겨|앞당겨)", r"\best\.",
-        r"\blooking\s+at\b", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+to\b",
+        r"\blooking\s+at\b", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+(?:from|to)\b",
     ),
     "stock_check": _Words(
         r"재고", r"보유\s*(?:수량|여부|중|하고)", r"\b(?:in|out\s+of)\s+stock\b", r"\bstock\b", r"\binventory\b",

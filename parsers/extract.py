@@ -87,7 +87,7 @@ _GIVEN_UP_AFTER = re.compile(
     r"(?:\s*\([^)]{0,12}\))?\s*(?:"
     r"(?:[^\s.,;]+\s+){0,5}?(?:(?:will|would|does|do|did|can|could)\s*(?:not|n't)|cannot|won't|(?:is|are)\s+no\s+longer|no\s+longer)\s+"
     r"(?:be\s+)?(?:hold|held|met|valid|achievable|possible|feasible|work|happen)\b|"
-    r"(?:[^\s.,;]+\s*){0,2}?(?:어렵|불가|힘들|못\s*맞))",
+    r"(?:(?!변경|조정)[^\s.,;]+\s*){0,2}?(?:어렵|불가|힘들|못\s*맞))",
     re.IGNORECASE,
 )
 _CHANGED_FROM_AFTER = re.compile(r"(?:\s*\([^)]{0,12}\))?\s*(?:에서|부터)(?!\s*(?:까지|부터))")
@@ -99,8 +99,13 @@ _OFF_BEFORE = re.compile(
 _OFF_WINDOW = 60
 # A need pointing back to the date just named: "1/8이라 그 전에는", "on Jan 8, so before then".
 _BEFORE_THEN = re.compile(r"[^.\n]{0,25}?(?:그\s*(?:이)?전(?:에|까지)|\bbefore\s+(?:then|that)\b)", re.IGNORECASE)
-# A date in a stated cause ("due to the year-end shutdown (Dec 24 - Jan 1)") is not a delivery date.
-_CAUSE_BEFORE = re.compile(r"\b(?:due\s+to|because\s+of|owing\s+to|as\s+a\s+result\s+of)\b[^,;.]*$", re.IGNORECASE)
+# A period in brackets after a closure or a stated cause is not a delivery date: "the
+# year-end shutdown at our DC (Dec 24 - Jan 1)", "설 연휴(2/6~2/9)".
+_CLOSURE_BEFORE = re.compile(
+    r"(?:\b(?:due\s+to|because\s+of|owing\s+to|as\s+a\s+result\s+of)\b[^,;.()]*|"
+    r"(?:연휴|휴무|휴가|휴업|\bshutdown|\bholidays?|\bclosure|\bbreak|\bvacation)\s*)\(\s*$",
+    re.IGNORECASE,
+)
 # A lead time counted from an order not yet placed, or a usual one: not an order's eta.
 _CONDITIONAL_LEAD = re.compile(
     r"\bARO\b|\b(?:after|from|upon)\s+(?:receipt\s+of\s+)?(?:the\s+|your\s+)?(?:PO|P\.O\.|order)\b|"
@@ -164,7 +169,7 @@ def _delivery_date(d: DateMention, sentence: str, today: date | None) -> bool:
     if at < 0:
         return _NOT_DELIVERY.search(sentence) is None
     end = at + len(d.text)
-    if _CIRCUMSTANCE_AFTER.match(sentence, end) or (d.kind != "duration" and _CAUSE_BEFORE.search(sentence, 0, at)):
+    if _CIRCUMSTANCE_AFTER.match(sentence, end) or _CLOSURE_BEFORE.search(sentence, 0, at):
         return False
     return _NOT_DELIVERY.search(sentence[max(0, at - _CONTEXT): end + _CONTEXT]) is None
 
@@ -181,7 +186,7 @@ def _is_old(d: DateMention, sentence: str, mentions: list[DateMention]) -> bool:
     at = sentence.find(d.text)
     if at < 0 or _CHANGE_RANGE.search(d.text):
         return False  # "기존 12월 14일에서 12월 24일로": the change itself, not the old day
-    if _is_off(sentence, at, at + len(d.text), mentions):
+    if _is_off(d, sentence, at, mentions):
         return True
     before = sentence[max(0, at - _OLD_WINDOW): at]
     markers = list(_OLD_BEFORE.finditer(before))
@@ -199,13 +204,14 @@ def _without_bounds(points: list[DateMention]) -> list[DateMention]:
     return [d for d in points if not (d.kind == "deadline" and d.value < d.last)]
 
 
-def _is_off(sentence: str, at: int, end: int, mentions: list[DateMention]) -> bool:
-    """The date at ``sentence[at:end]`` is ruled out by the words around it: a negated
-    verb before it, the "에서" of a change to another date after it, or a failing
-    predicate after it (before any other date)."""
-    if _OFF_BEFORE.search(sentence[max(0, at - _OFF_WINDOW): at]):
+def _is_off(d: DateMention, sentence: str, at: int, mentions: list[DateMention]) -> bool:
+    """``d``, at ``sentence[at:]``, is ruled out by the words around it: a negated verb
+    before it ("will not make Dec 22", but "will not ship until Jan 5" is the day it
+    will), the "에서" of a change to another date after it, or a failing predicate
+    after it (before any other date)."""
+    if d.kind == "point" and _OFF_BEFORE.search(sentence[max(0, at - _OFF_WINDOW): at]):
         return True
-    after = sentence[end: end + _OFF_WINDOW]
+    after = sentence[at + len(d.text): at + len(d.text) + _OFF_WINDOW]
     nxt = min((i for m in mentions if (i := after.find(m.text)) > 0), default=None)
     if nxt is not None and _CHANGED_FROM_AFTER.match(after):
         return True

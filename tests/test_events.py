@@ -279,3 +279,8 @@ def test_status_cells_of_a_table_row():
     assert "shipped" in analyse_sentence("30 | MR408i-o Controller | 2 | Shipped | Est. 28-Dec-2026", True).events
     assert "delivered" in analyse_sentence("10 | DL360 Gen11 | 2 | Delivered | 21-Dec-2026", True).events
     assert "shipped" not in analyse_sentence("Line | Product | Shipped Qty | Status", False).events
+
+
+def test_rebooking_a_call_is_no_delay_and_a_started_shipment_is_shipped():
+    assert "delay" not in analyse_sentence("We rebooked the call for Monday.", True).events
+    assert "shipped" in analyse_sentence("PO-2026-0700 건 금일 출고 시작했습니다.").events

@@ -450,3 +450,17 @@ def test_answers_written_into_the_quoted_mail_are_the_senders():
     assert (x.event, x.eta, x.eta_confirmed) == ("confirmed", date(2026, 12, 22), True)
     x = extract(msg("Thanks.", sent=(2026, 12, 17), sender="k@dell.com", subject="RE: SO7713170", quoted=quoted), SETTINGS)
     assert (x.event, x.eta) == ("other", None)
+
+
+@pytest.mark.parametrize(
+    "text, event, eta, delay",
+    [
+        ("Your order SO 7712345 will not ship until Jan 5.", "eta", date(2027, 1, 5), None),
+        ("Delivery for SO 7712345 has been moved from Dec 18 to Dec 23.", "delay", date(2026, 12, 23), 5),
+        ("PO-2026-0700 건 12/22 입고 확정이며 변경 불가합니다.", "confirmed", date(2026, 12, 22), None),
+        ("Due to a shortage the order will now arrive Dec 28.", "delay", date(2026, 12, 28), None),
+    ],
+)
+def test_dates_kept_next_to_negations_changes_and_causes(text, event, eta, delay):
+    x = extract(msg(text, sent=(2026, 12, 14), sender="a@dell.com"), SETTINGS)
+    assert (x.event, x.eta, x.delay_days) == (event, eta, delay)
