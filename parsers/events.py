@@ -93,7 +93,7 @@ _NOT_CONFIRMED = _Words(
     r"\b(?:not|n't|never)\s+(?:yet\s+)?(?:\w+\s+){0,5}?(?:commit(?:ted|ment|s)?|confirm(?:ed|ation|s)?|firm)\b",
     r"\bno\s+(?:\w+\s+){0,2}?(?:commit(?:ted|ment|s)?|confirm(?:ed|ation)?|firm)\b",
     r"\bunconfirmed\b", r"\bto\s+be\s+confirmed\b", r"\bTB[CD]\b", r"\bpending\s+(?:\w+\s+)?confirmation\b",
-    r"\bawaiting\s+(?:\w+\s+)?confirmation\b", r"\bfirm\s+(?:\w+\s+)?up\b",
+    r"\b(?:awaiting|waiting\s+for)\s+(?:\w+\s+){0,2}?(?:confirmation|commit(?:ment)?)\b", r"\bfirm\s+(?:\w+\s+)?up\b",
     # Asking for a firm date is not having one: "I need a firm date", "a confirmed date would help".
     r"\b(?:need|want|require|request|ask|look|wait)(?:s|ed|ing)?\s+(?:for\s+)?(?:a|an)\s+(?:firm|confirmed|committed)\b",
     r"\b(?:a|an)\s+(?:firm|confirmed|committed)\s+(?:\w+\s+){0,2}?(?:would|will|could)\b",
@@ -143,6 +143,9 @@ _UNANNOUNCED_DELAY = _Words(
     r"(?:지연|늦어지|늦춰지|연기|밀리)(?:되|돼)?(?:면|\s*시\b|\s*시에)", r"\bif\s+(?:\w+\s+){0,3}?(?:is|are|gets?|were)\s+delayed\b",
     r"(?:그간|그동안|그\s*동안|지금까지)\s*(?:의\s*)?(?:지연|늦어)", r"(?:지연|늦어진\s*점)\s*(?:으로|로)?\s*(?:인해\s*)?(?:불편|심려|폐)",
     r"\bdelay(?:ed)?\s+(?:in\s+)?(?:reply|replying|response|responding|answer|getting\s+back)",
+    # "late" naming a part of a period: "late next week", "late January".
+    r"\blate\s+(?:next\s+|this\s+|in\s+the\s+)?(?:week|month|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|"
+    r"sep\w*|oct\w*|nov\w*|dec\w*|q[1-4]|morning|afternoon|evening|today|tomorrow)\b",
 )
 # Asking for an acknowledgement is not asking about an order's progress.
 _ACKNOWLEDGEMENT = _Words(

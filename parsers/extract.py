@@ -40,10 +40,12 @@ _NOT_DELIVERY = re.compile(
     # quoted is not ("입고 확정 회신 받았습니다", "벤더 회신으로는").
     r"(?:회신|답변)\s*(?:을|를)?\s*(?:드리|드릴|드립|주시|주세|주실|부탁|요청|예정|하겠|할)|유효|발행|견적\s*유효|매출|정산|결산|"
     r"세미나|웨비나|행사|"
-    # Returns and repairs are no delivery ("불량 장비 회수는 12/23", "점검 결과는 1~2주").
-    r"회수|반품|반납|점검|수리|"
+    # Returns, repairs and people's absences are no delivery ("불량 장비 회수는 12/23",
+    # "점검 결과는 1~2주", "1월 4일 복귀 예정").
+    r"회수|반품|반납|점검|수리|복귀|휴가|출장|"
     r"\b(?:meeting|call|visit|invoice[ds]?|billing|payment|paid|pay|reply|respond|answer|valid|quote\s+expires|expir\w*|webinar|"
-    r"seminar|summit|conference|register|registration|pricing|price|early-bird|sale|reporting|chase|get\s+back)\b",
+    r"seminar|summit|conference|register|registration|pricing|price|early-bird|sale|reporting|chase|get\s+back|"
+    r"return(?:s|ing)?|on\s+leave|annual\s+leave|vacation)\b",
     re.IGNORECASE,
 )
 _CONTEXT = 14  # characters either side of a date looked at for _NOT_DELIVERY
@@ -99,9 +101,11 @@ _OFF_BEFORE = re.compile(
 _OFF_WINDOW = 60
 # A need pointing back to the date just named: "1/8이라 그 전에는", "on Jan 8, so before then".
 _BEFORE_THEN = re.compile(r"[^.\n]{0,25}?(?:그\s*(?:이)?전(?:에|까지)|\bbefore\s+(?:then|that)\b)", re.IGNORECASE)
-# A period in brackets after a closure or a stated cause is not a delivery date: "the
-# year-end shutdown at our DC (Dec 24 - Jan 1)", "설 연휴(2/6~2/9)".
+# A stated cause is not a delivery date: "due to the Lunar New Year holidays", and a
+# period in brackets after a closure or a cause, "the year-end shutdown at our DC
+# (Dec 24 - Jan 1)", "설 연휴(2/6~2/9)".
 _CLOSURE_BEFORE = re.compile(
+    r"\b(?:due\s+to|because\s+of|owing\s+to)\s+(?:the\s+|a\s+|our\s+)?(?:[\w-]+\s+){0,2}$|"
     r"(?:\b(?:due\s+to|because\s+of|owing\s+to|as\s+a\s+result\s+of)\b[^,;.()]*|"
     r"(?:연휴|휴무|휴가|휴업|\bshutdown|\bholidays?|\bclosure|\bbreak|\bvacation)\s*)\(\s*$",
     re.IGNORECASE,

@@ -464,3 +464,18 @@ def test_answers_written_into_the_quoted_mail_are_the_senders():
 def test_dates_kept_next_to_negations_changes_and_causes(text, event, eta, delay):
     x = extract(msg(text, sent=(2026, 12, 14), sender="a@dell.com"), SETTINGS)
     assert (x.event, x.eta, x.delay_days) == (event, eta, delay)
+
+
+@pytest.mark.parametrize(
+    "text, sent, subject, event, eta",
+    [
+        ("연차 휴가 중입니다. 1월 4일 복귀 예정이며 복귀 후 회신드리겠습니다.", (2026, 12, 24), "RE: SO7713180 납기 문의", "other", None),
+        ("Due to the Lunar New Year holidays (Feb 6-9), SO 7712345 will ship Feb 10 and arrive Feb 11.", (2027, 2, 1), "",
+         "eta", date(2027, 2, 11)),
+        ("SO 7712345 should arrive late next week.", (2026, 12, 14), "", "eta", date(2026, 12, 25)),
+        ("SO 7712345 ETA: TBD (awaiting factory commit)", (2026, 12, 14), "", "other", None),
+    ],
+)
+def test_absences_causes_and_parts_of_periods_are_not_dates_or_delays(text, sent, subject, event, eta):
+    x = extract(msg(text, sent=sent, subject=subject, sender="a@dell.com"), SETTINGS)
+    assert (x.event, x.eta) == (event, eta)
