@@ -143,6 +143,10 @@ _UNANNOUNCED_DELAY = _Words(
     r"(?:지연|늦어지|늦춰지|연기|밀리)(?:되|돼)?(?:면|\s*시\b|\s*시에)", r"\bif\s+(?:\w+\s+){0,3}?(?:is|are|gets?|were)\s+delayed\b",
     r"(?:그간|그동안|그\s*동안|지금까지)\s*(?:의\s*)?(?:지연|늦어)", r"(?:지연|늦어진\s*점)\s*(?:으로|로)?\s*(?:인해\s*)?(?:불편|심려|폐)",
     r"\bdelay(?:ed)?\s+(?:in\s+)?(?:reply|replying|response|responding|answer|getting\s+back)",
+    # Delays of something else than the goods: "고객사 프로젝트가 연기되었습니다", "the kickoff was postponed".
+    r"(?:프로젝트|사업|행사|회의|미팅|교육|세미나)\S*\s*(?:이|가|은|는|도)?\s*(?:\S+\s*)?(?:연기|보류|지연|늦어)",
+    r"\b(?:project|meeting|event|kick-?off|go-?live|rollout|launch|training)\s+(?:\w+\s+){0,3}?"
+    r"(?:postponed|delayed|put\s+on\s+hold|pushed)",
     # "late" naming a part of a period: "late next week", "late January".
     r"\blate\s+(?:next\s+|this\s+|in\s+the\s+)?(?:week|month|year|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|"
     r"sep\w*|oct\w*|nov\w*|dec\w*|q[1-4]|morning|afternoon|evening|today|tomorrow)\b",
@@ -169,7 +173,7 @@ _CUES = {
     "shipped": _Words(
         r"(?:출고|발송|출하|선적)\s*(?:가|이|는)?\s*(?:완료|되었|됐|하였|했|처리\s*(?:되었|됐|했|완료)|시작)",
         r"(?:송장|운송장|인보이스\s*번호|트래킹)\s*(?:번호)?", r"배송\s*중", r"(?:택배|화물)\s*(?:로|편으로)?\s*(?:발송|보냈|보내드렸)",
-        r"보내드렸", r"\b(?:has|have|was|were|got)\s+(?:just\s+)?(?:been\s+)?(?:shipped|dispatched|sent\s+out|picked\s+up)\b",
+        r"보내드렸", r"(?:\b(?:has|have|was|were|got)|'ve)\s+(?:just\s+)?(?:been\s+)?(?:shipped|dispatched|sent\s+out|picked\s+up)\b",
         r"\bshipped\s+(?:today|yesterday|this|out|on|via|from)\b", r"\b(?:we|it|they|order|units?|items?|goods)\s+shipped\b",
         r"\btracking\s*(?:no\.?|number|#|info|link|code|id)", r"\b(?:waybill|AWB|B/L)\b", r"\bout\s+for\s+delivery\b", r"\bin\s+transit\b",
         r"\bstatus\s*:?\s*(?:shipped|dispatched|in\s+transit)\b", r"(?:상태|status)\s*:?\s*(?:출고\s*완료|발송\s*완료|배송\s*중)",
@@ -208,7 +212,7 @@ _CUES = {
         r"\b(?:will|should|would)\s+be\s+(?:there|here|with\s+you|on\s+site)\b",
         r"\blead\s*-?\s*time\b", r"\btarget(?:ing|ed)?\b", r"\bdue\s+(?:on|by|in)\b", r"\btracking\s+(?:to|for)\b",
         r"(?:로|으로)\s*(?:(?:일정|납기|날짜|입고일)\s*(?:이|가)?\s*)?(?:변경|조정|바뀌|바뀜|바꿨|당겨|앞당겨)", r"\best\.",
-        r"\blooking\s+at\b", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+(?:from|to)\b",
+        r"\blooking\s+at\b", r"\barriving\b", r"\b(?:changed|moved|revised|updated|rescheduled|brought\s+forward)\s+(?:from|to)\b",
     ),
     "stock_check": _Words(
         r"재고", r"보유\s*(?:수량|여부|중|하고)", r"\b(?:in|out\s+of)\s+stock\b", r"\bstock\b", r"\binventory\b",

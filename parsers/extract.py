@@ -99,8 +99,15 @@ _OFF_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _OFF_WINDOW = 60
+# "moved up to Dec 21 from Dec 28": the day after "from" is the old one when another is "to".
+_FROM_BEFORE = re.compile(r"\bfrom\s+$", re.IGNORECASE)
+_TO_BEFORE = re.compile(r"\bto\s+$", re.IGNORECASE)
 # A need pointing back to the date just named: "1/8이라 그 전에는", "on Jan 8, so before then".
 _BEFORE_THEN = re.compile(r"[^.\n]{0,25}?(?:그\s*(?:이)?전(?:에|까지)|\bbefore\s+(?:then|that)\b)", re.IGNORECASE)
+# A holiday period named as such ("the Christmas holiday", "설 연휴") is not a day
+# something arrives, unless the sentence goes on to what comes after it.
+_HOLIDAY_PERIOD = re.compile(r"(?:holidays?|shutdown|break|연휴|휴무)$", re.IGNORECASE)
+_AFTER_IT = re.compile(r"\s*(?:이후|직후|후|끝나|지나|\bafter\b|\bis\s+over\b)", re.IGNORECASE)
 # A stated cause is not a delivery date: "due to the Lunar New Year holidays", and a
 # period in brackets after a closure or a cause, "the year-end shutdown at our DC
 # (Dec 24 - Jan 1)", "설 연휴(2/6~2/9)".
@@ -175,6 +182,8 @@ def _delivery_date(d: DateMention, sentence: str, today: date | None) -> bool:
     end = at + len(d.text)
     if _CIRCUMSTANCE_AFTER.match(sentence, end) or _CLOSURE_BEFORE.search(sentence, 0, at):
         return False
+    if d.kind == "point" and _HOLIDAY_PERIOD.search(d.text) and not _AFTER_IT.match(sentence, end):
+        return False  # "The Christmas holiday may affect transit times"
     return _NOT_DELIVERY.search(sentence[max(0, at - _CONTEXT): end + _CONTEXT]) is None
 
 
@@ -214,6 +223,8 @@ def _is_off(d: DateMention, sentence: str, at: int, mentions: list[DateMention])
     will), the "에서" of a change to another date after it, or a failing predicate
     after it (before any other date)."""
     if d.kind == "point" and _OFF_BEFORE.search(sentence[max(0, at - _OFF_WINDOW): at]):
+        return True
+    if _FROM_BEFORE.search(sentence, 0, at) and any(_TO_BEFORE.search(sentence, 0, sentence.find(m.text)) for m in mentions if m is not d):
         return True
     after = sentence[at + len(d.text): at + len(d.text) + _OFF_WINDOW]
     nxt = min((i for m in mentions if (i := after.find(m.text)) > 0), default=None)
@@ -398,8 +409,10 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
     if x.event in ("eta", "confirmed") and found.eta_sentence is not None and _CHANGE_VERB.search(found.eta_sentence.text):
         # "the ETA moves from Jan 8 to Jan 22", "12월 8일에서 12월 15일로 변경": later is late.
         moved = _Found()
-        _delay_from(found.eta_sentence.text, [d for d in x.dates if d.sentence == found.eta_sentence.text], [], moved)
-        if moved.delay_days and moved.delay_sentence == found.eta_sentence.text:
+        mentions = [d for d in x.dates if d.sentence == found.eta_sentence.text]
+        _delay_from(found.eta_sentence.text, mentions, [], moved)
+        latest = max((_last_day(d) for d in mentions if d.kind != "duration"), default=found.eta)
+        if moved.delay_days and moved.delay_sentence == found.eta_sentence.text and found.eta >= latest:
             x.event, decider = "delay", found.eta_sentence
             x.evidence["event"] = decider.text
     if x.event == "delay" and found.delay_days is None and found.eta_sentence is not None:

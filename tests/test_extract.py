@@ -479,3 +479,20 @@ def test_dates_kept_next_to_negations_changes_and_causes(text, event, eta, delay
 def test_absences_causes_and_parts_of_periods_are_not_dates_or_delays(text, sent, subject, event, eta):
     x = extract(msg(text, sent=sent, subject=subject, sender="a@dell.com"), SETTINGS)
     assert (x.event, x.eta) == (event, eta)
+
+
+@pytest.mark.parametrize(
+    "text, sender, event, eta",
+    [
+        ("We've shipped 5 of 8 on SO 7712345; the remaining 3 are expected to ship mid-January.", "a@dell.com",
+         "shipped", date(2027, 1, 20)),
+        ("SO 7712345: 2 of 4 delivered today, the remaining 2 arriving tomorrow.", "a@dell.com", "eta", date(2026, 12, 15)),
+        ("The Christmas holiday may affect transit times; SO 7712345 is still expected Dec 23.", "a@dell.com",
+         "eta", date(2026, 12, 23)),
+        ("SO 7712345 ETA moved up to Dec 21 from Dec 28.", "a@dell.com", "eta", date(2026, 12, 21)),
+        ("PO-2026-0700 발주 취소 요청드립니다. 고객사 프로젝트가 연기되었습니다.", "rep@reseller.kr", "other", None),
+    ],
+)
+def test_partial_lines_holidays_pull_ins_and_other_postponements(text, sender, event, eta):
+    x = extract(msg(text, sent=(2026, 12, 14), sender=sender), SETTINGS)
+    assert (x.event, x.eta) == (event, eta)
