@@ -265,6 +265,7 @@ class _Cand:
     kind: str = "point"
     days: int | None = None
     rule: str = ""
+    second: int = 0  # a range matched by one rule: where its second date starts
 
 
 @dataclass(frozen=True)
@@ -462,6 +463,8 @@ def _h_en_month_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
         day2 = _number(_strip_ord(g["d2"]) if g["d2"][0].isdigit() else g["d2"])
         month2 = _month_number(g["mon2"]) if g.get("mon2") else month
         end = _safe_date(year, month2, day2 or 0)
+        if end and end < start and g.get("mon2"):
+            end = _safe_date(year + 1, month2, day2 or 0)  # "Dec 24 - Jan 1"
         if end and end >= start:
             return (start, end, "day")
     return (start, start, "day")
@@ -2151,7 +2154,10 @@ def _resolve(index: int, m: re.Match, start: int, end: int, ctx: _Ctx) -> _Cand 
     if hit is None:
         return None
     value, last, grain, kind, days = hit + ("point", None)[len(hit) - 3:]
-    return _Cand(start, end, value, last, grain, kind, days, name)
+    second = 0
+    if value < last and "d2" in m.re.groupindex and m.group("d2"):
+        second = next(m.start(g) for g in ("mon2", "m2", "d2") if g in m.re.groupindex and m.group(g))
+    return _Cand(start, end, value, last, grain, kind, days, name, second)
 
 
 def _select(found: list[_Pending], ctx: _Ctx) -> list[_Cand]:
@@ -2173,14 +2179,65 @@ def _select(found: list[_Pending], ctx: _Ctx) -> list[_Cand]:
     return chosen
 
 
+# A change of date, not a period: "changed/moved/pushed ... from X to Y", "X에서 Y로".
+_CHANGE_FROM = re.compile(r"\b(?:chang|mov|push|slip|slid|postpon|reschedul|delay|shift|revis|updat|pull|brought"
+                          r"|bump|advanc|amend|adjust|extend)\w*\b[^.!?\n;:]{0,40}?\bfrom\s+(?:the\s+)?$",
+                          re.IGNORECASE)
+_FROM_LEAD = re.compile(r"from\s+(?:the\s+)?", re.IGNORECASE)
+_CHANGE_TO_KO = re.compile(r"\s*(?:경|쯤|께|정도)?\s*(?:으로|로)")
+
+
+def _is_change(text: str, start: int, sep: str, end: int) -> bool:
+    """Two dates at ``start`` and ending at ``end``, joined by ``sep``, name a change
+    from one to the other: a change word before "from X", or "X에서 Y로"."""
+    if "에서" in sep:
+        return _CHANGE_TO_KO.match(text, end) is not None
+    lead = _FROM_LEAD.match(text, start)
+    return _CHANGE_FROM.search(text, max(0, start - 64), lead.end() if lead else start) is not None
+
+
+def _part(text: str, start: int, end: int, ctx: _Ctx) -> _Cand | None:
+    """text[start:end] resolved on its own, when one mention covers all of it."""
+    sub = text[start:end]
+    sub_ctx = _Ctx(ctx.today, ctx.lang, sub, ctx.region)
+    found = [c for c in _select(_candidates(sub, sub_ctx), sub_ctx) if c.start == 0 and c.end == len(sub)]
+    if not found:
+        return None
+    cand = found[0]
+    cand.start, cand.end = start, end
+    return cand
+
+
+def _split_changes(text: str, cands: list[_Cand], ctx: _Ctx) -> list[_Cand]:
+    """A range one rule matched ("Dec 18 to Jan 8", "12월 14일에서 24일") that names a
+    change becomes its two dates, each resolved on its own (a day alone takes the
+    first date's month)."""
+    out: list[_Cand] = []
+    for cand in cands:
+        sep = _RANGE_JOIN.search(text, cand.start, cand.second) if cand.second else None
+        if sep is None or not _is_change(text, cand.start, sep.group(), cand.end):
+            out.append(cand)
+            continue
+        lead = _FROM_LEAD.match(text, cand.start)
+        start = lead.end() if lead else cand.start
+        old = _part(text, start, sep.start(), ctx) or _Cand(start, sep.start(), cand.value, cand.value, "day")
+        new = _part(text, cand.second, cand.end, ctx) or _Cand(cand.second, cand.end, cand.last, cand.last, "day")
+        if new.rule in ("ko_bare_day", "en_bare_day"):
+            new.value = new.last = _safe_date(old.value.year, old.value.month, new.value.day) or new.value
+        out += [old, new]
+    return out
+
+
 def _join_ranges(text: str, cands: list[_Cand]) -> list[_Cand]:
-    """12/16~12/18, 8월 8일부터 8월 13일까지, Aug 8 - Aug 12: one mention from first to last day."""
+    """12/16~12/18, 8월 8일부터 8월 13일까지, Aug 8 - Aug 12: one mention from first to
+    last day, unless the two name a change ("moved from 11/20 to 12/4", "12/14에서 12/24로")."""
     out: list[_Cand] = []
     for cand in cands:
         prev = out[-1] if out else None
         if (prev and prev.kind == "point" and cand.kind in ("point", "deadline")
                 and prev.grain in _RANGE_GRAINS and cand.grain in _RANGE_GRAINS
-                and _RANGE_JOIN.fullmatch(text, prev.end, cand.start)):
+                and _RANGE_JOIN.fullmatch(text, prev.end, cand.start)
+                and not _is_change(text, prev.start, text[prev.end:cand.start], cand.end)):
             last = cand.last
             if cand.rule == "ko_bare_day":
                 last = _safe_date(prev.value.year, prev.value.month, cand.last.day) or cand.last
@@ -2291,7 +2348,7 @@ def find_dates(text: str, now: datetime, lang: str | None = None, *,
     non-business days; both languages are always searched.
     """
     ctx = _Ctx(now.date(), lang, text, region.upper() if region else None)
-    chosen = _select(_candidates(text, ctx), ctx)
+    chosen = _split_changes(text, _select(_candidates(text, ctx), ctx), ctx)
     chosen = _join_lengths(text, _join_offsets(text, _join_ranges(text, chosen)))
     _weeks_of(text, chosen)
     _mark_deadlines(text, chosen)

@@ -507,3 +507,45 @@ def test_a_length_before_an_action_is_not_an_offset():
 
 def test_few_is_a_number():
     assert span("the next few days")[1:] == (date(2026, 12, 5), date(2026, 12, 7))
+
+
+# --- changes of date and ranges across the year end --------------------------------
+
+def dates_of(text: str, now: datetime = NOW) -> list[tuple[str, date, date]]:
+    return [(m.text, m.value, m.last) for m in find_dates(text, now)]
+
+
+def test_a_range_may_run_into_next_year():
+    assert span("closed Dec 24 - Jan 1") == ("Dec 24 - Jan 1", date(2026, 12, 24), date(2027, 1, 1))
+    assert span("we are closed from Dec 28 to Jan 3")[1:] == (date(2026, 12, 28), date(2027, 1, 3))
+
+
+@pytest.mark.parametrize("text, old, new", [
+    ("the ETA has changed from Dec 18 to Jan 8 due to a factory allocation", date(2026, 12, 18), date(2027, 1, 8)),
+    ("the ETA moves from Jan 8 to Jan 22", date(2027, 1, 8), date(2027, 1, 22)),
+    ("delivery moved up from Jan 12 to Dec 29", date(2027, 1, 12), date(2026, 12, 29)),
+    ("has been pushed out from 12/10 to 12/18", date(2026, 12, 10), date(2026, 12, 18)),
+    ("rescheduled from the 13th to the 15th of January", date(2027, 1, 13), date(2027, 1, 15)),
+    ("입고일이 12월 8일(화)에서 12월 15일(화)로 변경되었습니다", date(2026, 12, 8), date(2026, 12, 15)),
+    ("기존 12월 14일에서 12월 24일(목)경으로 변경", date(2026, 12, 14), date(2026, 12, 24)),
+    ("입고 예정일이 12/28에서 12/23으로 앞당겨졌습니다", date(2026, 12, 28), date(2026, 12, 23)),
+    ("12월 14일에서 24일로 연기", date(2026, 12, 14), date(2026, 12, 24)),
+])
+def test_a_change_from_one_day_to_another_is_two_mentions(text, old, new):
+    assert [(v, l) for _t, v, l in dates_of(text)] == [(old, old), (new, new)]
+
+
+@pytest.mark.parametrize("text, value, last", [
+    ("from Dec 18 to Jan 8", date(2026, 12, 18), date(2027, 1, 8)),
+    ("we moved offices; closed from Dec 24 to Dec 31", date(2026, 12, 24), date(2026, 12, 31)),
+    ("12월 14일에서 24일 사이", date(2026, 12, 14), date(2026, 12, 24)),
+    ("7월 13일부터 15일까지", date(2027, 7, 13), date(2027, 7, 15)),
+    ("12/16~12/18", date(2026, 12, 16), date(2026, 12, 18)),
+])
+def test_a_period_stays_one_range(text, value, last):
+    assert [(v, l) for _t, v, l in dates_of(text)] == [(value, last)]
+
+
+@pytest.mark.parametrize("text", ["from 10 to 12 units", "changed from 10 to 12 units", "수량을 10개에서 12개로 변경"])
+def test_changed_quantities_are_not_dates(text):
+    assert find_dates(text, NOW) == []
