@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 
 from assistant.config import Config
@@ -266,7 +266,7 @@ class Ledger:
     def apply(self, order: Order, record: Message, x: Extraction, counterpart: Counterpart, now: datetime) -> list[OrderEvent]:
         """Record what the message says on ``order``; return the events appended."""
         sent = x.sent_at or now
-        events = [self._event(order, record, sent, x.event, None, None, None, x.evidence.get("event"))]
+        events = [self._event(record, sent, x.event, None, None, None, x.evidence.get("event"))]
         party = self.party(counterpart.kind, counterpart.domain) if counterpart.kind in ("vendor", "customer") else None
         if record.role == "rep":
             self._apply_rep(order, record, x, counterpart, party, sent, events)
@@ -279,7 +279,17 @@ class Ledger:
             if items:
                 self._set(order, record, sent, "items", items, items, events)
         order.updated_at = now
+        self._write(order, record, events)
         return events
+
+    def _write(self, order: Order, record: Message | None, events: list[OrderEvent]) -> None:
+        """Flush the message and order rows, then insert the events in one statement (they need
+        both ids; as ORM objects they would cost a unit-of-work pass each)."""
+        self.session.flush()
+        for event in events:
+            event.order_id, event.message_id = order.id, record.id if record is not None else None
+        columns = OrderEvent.__table__.columns.keys()
+        self.session.execute(insert(OrderEvent), [{c: getattr(e, c) for c in columns if c != "id"} for e in events])
 
     def _apply_vendor(self, order, record, x, counterpart, party, sent, events) -> None:
         if order.vendor_id is None:
@@ -292,7 +302,7 @@ class Ledger:
             old = order.vendor_eta
             order.vendor_eta_confirmed = bool(x.eta_confirmed)
             events.append(
-                self._event(order, record, sent, "eta", "vendor_eta", _iso(old), _iso(x.eta), x.evidence.get("eta"), bool(x.eta_confirmed))
+                self._event(record, sent, "eta", "vendor_eta", _iso(old), _iso(x.eta), x.evidence.get("eta"), bool(x.eta_confirmed))
             )
             order.vendor_eta = x.eta
         self._set_status(order, record, sent, self._vendor_status(order, x), x.evidence.get("event"), events)
@@ -341,19 +351,18 @@ class Ledger:
         if old == value:
             return
         setattr(order, field, value)
-        events.append(self._event(order, record, sent, "change", field, _iso(old), _iso(value), sentence))
+        events.append(self._event(record, sent, "change", field, _iso(old), _iso(value), sentence))
 
     def _set_status(self, order, record, sent, status, sentence, events) -> None:
         going_back = _STATUS_RANK[status] < _STATUS_RANK[order.status] and order.status in ("shipped", *CLOSED_STATUSES)
         if status == order.status or going_back:
             return
-        events.append(self._event(order, record, sent, "status", "status", order.status, status, sentence))
+        events.append(self._event(record, sent, "status", "status", order.status, status, sentence))
         order.status = status
 
-    def _event(self, order, record, at, kind, field, old, new, sentence, confirmed=None) -> OrderEvent:
-        event = OrderEvent(
-            order=order,
-            message=record,
+    def _event(self, record, at, kind, field, old, new, sentence, confirmed=None) -> OrderEvent:
+        """An event caused by ``record``; written by ``_write`` once the order and message rows have ids."""
+        return OrderEvent(
             at=at,
             kind=kind,
             field=field,
@@ -363,8 +372,6 @@ class Ledger:
             sentence=sentence,
             sender=record.sender if record is not None else None,
         )
-        self.session.add(event)
-        return event
 
 
 def extraction_of(record: Message) -> Extraction:

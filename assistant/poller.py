@@ -71,19 +71,20 @@ PROGRESS_THRESHOLD = 200  # a backlog longer than this shows a progress bar (ter
 LEDGER_LOCK = "napgi-ledger"
 
 # The statements run for every message, built once (building and keying a statement
-# costs more than SQLite takes to run it).
-_HANDLED = Message.status.not_in(("failed", RETRY, "processing"))
-_SAME_BYTES = Message.sha256 == bindparam("sha")
+# costs more than SQLite takes to run it); plain table statements where no ORM object is wanted.
+_messages = Message.__table__.c
+_HANDLED = _messages.status.not_in(("failed", RETRY, "processing"))
+_SAME_BYTES = _messages.sha256 == bindparam("sha")
 _SAME_COPY = and_(  # a re-delivered copy: same Message-ID, sender, subject and text
-    Message.message_id == bindparam("message_id"),
-    Message.sender.is_not_distinct_from(bindparam("sender")),
-    Message.subject == bindparam("subject"),
-    Message.body == bindparam("body"),
+    _messages.message_id == bindparam("message_id"),
+    _messages.sender.is_not_distinct_from(bindparam("sender")),
+    _messages.subject == bindparam("subject"),
+    _messages.body == bindparam("body"),
 )
 _EARLIER_COPY = {
-    with_id: select(Message.folder, Message.uid)
-    .where(or_(_SAME_BYTES, _SAME_COPY) if with_id else _SAME_BYTES, Message.id != bindparam("own"), _HANDLED)
-    .order_by(Message.id)
+    with_id: select(_messages.folder, _messages.uid)
+    .where(or_(_SAME_BYTES, _SAME_COPY) if with_id else _SAME_BYTES, _messages.id != bindparam("own"), _HANDLED)
+    .order_by(_messages.id)
     .limit(1)
     for with_id in (False, True)
 }
@@ -91,8 +92,8 @@ _RECORD_AT_UID = select(Message).where(
     Message.mailbox == bindparam("mailbox"), Message.folder == bindparam("folder"),
     Message.uidvalidity == bindparam("uidvalidity"), Message.uid == bindparam("uid"),
 )
-_DRAFT_WITH_KEY = select(Draft.id).where(Draft.key == bindparam("key"))
-_REP_REPLY_TO = select(Message.id).where(Message.in_reply_to == bindparam("message_id"), Message.role == "rep").limit(1)
+_DRAFT_WITH_KEY = select(Draft.__table__.c.id).where(Draft.__table__.c.key == bindparam("key"))
+_REP_REPLY_TO = select(_messages.id).where(_messages.in_reply_to == bindparam("message_id"), _messages.role == "rep").limit(1)
 _checkpoints = Checkpoint.__table__.c
 _ADVANCE = (
     update(Checkpoint.__table__)
