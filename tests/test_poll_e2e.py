@@ -137,3 +137,27 @@ def test_the_same_poll_on_postgresql(account, postgres):
     assert (rows["PO-2026-0412"]["status"], rows["PO-2026-0412"]["vendor_eta"]) == ("delayed", "2026-12-14")
     assert len(drafts_in_folder(account)) == 4
     assert account.assistant("poll", "--now", NOW).stdout.startswith("0 messages")
+
+
+@pytest.mark.parametrize("multiappend", [True, False], ids=["multiappend", "one-append-each"])
+def test_drafts_appended_together_arrive_flagged_as_drafts(account, multiappend):
+    """A backfill appends its drafts in one MULTIAPPEND; a server without it gets one APPEND each."""
+    from datetime import datetime, timezone
+
+    from assistant.config import load_config
+    from assistant.mailbox import MailboxSession
+
+    box = load_config(account.config).mailboxes[0]
+    drafts = [f"Subject: draft {n}\r\nX-Napgi-Draft-Key: k{n}\r\n\r\nbody {n}\r\n".encode() for n in range(3)]
+    with MailboxSession(box, account.password) as imap:
+        if not multiappend:
+            imap._capabilities.discard("MULTIAPPEND")
+        assert ("MULTIAPPEND" in imap._capabilities) is multiappend
+        folder = imap.special_folder("\\Drafts", box.drafts_folder)
+        imap.append_drafts(folder, drafts, datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+    client = account.imap()
+    client.select_folder(folder, readonly=True)
+    fetched = client.fetch(client.search(["ALL"]), ["FLAGS", "BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])
+    assert sorted(d[b"BODY[HEADER.FIELDS (SUBJECT)]"].strip() for d in fetched.values()) == [b"Subject: draft 0", b"Subject: draft 1", b"Subject: draft 2"]
+    assert all(b"\\Draft" in d[b"FLAGS"] for d in fetched.values())
+    client.logout()
