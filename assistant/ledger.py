@@ -288,8 +288,9 @@ class Ledger:
         self.session.flush()
         for event in events:
             event.order_id, event.message_id = order.id, record.id if record is not None else None
-        columns = OrderEvent.__table__.columns.keys()
-        self.session.execute(insert(OrderEvent), [{c: getattr(e, c) for c in columns if c != "id"} for e in events])
+        table = OrderEvent.__table__
+        columns = [c for c in table.columns.keys() if c != "id"]
+        self.session.execute(insert(table), [{c: getattr(e, c) for c in columns} for e in events])
 
     def _apply_vendor(self, order, record, x, counterpart, party, sent, events) -> None:
         if order.vendor_id is None:
