@@ -660,8 +660,9 @@ class Poller:
         moved = session.scalar(
             select(Message).where(
                 Message.mailbox == raw.mailbox, Message.folder == raw.folder, Message.uidvalidity != raw.uidvalidity,
-                self._same_message(sha, parsed),
-            ).order_by(Message.id).limit(1)
+                or_(_SAME_BYTES, _SAME_COPY) if parsed.message_id else _SAME_BYTES,
+            ).order_by(Message.id).limit(1),
+            _same_message_params(sha, parsed),
         )
         if moved is not None:
             log.info(
@@ -670,19 +671,6 @@ class Poller:
             )
             moved.uidvalidity, moved.uid = raw.uidvalidity, raw.uid
         return moved
-
-    @staticmethod
-    def _same_message(sha: str, parsed: ParsedMessage):
-        """Same bytes, or the same Message-ID with the same sender, subject and text (re-delivered copies)."""
-        same_content = Message.sha256 == sha
-        if not parsed.message_id:
-            return same_content
-        return or_(same_content, and_(
-            Message.message_id == parsed.message_id,
-            Message.sender == (parsed.from_.email if parsed.from_ else None),
-            Message.subject == parsed.subject[:2000],
-            Message.body == parsed.new_text[:20000],
-        ))
 
     def _record(self, session: Session, raw: RawMessage, parsed: ParsedMessage, sha: str, known: Message | None) -> Message:
         record = known or Message(mailbox=raw.mailbox, folder=raw.folder, uidvalidity=raw.uidvalidity, uid=raw.uid, attempts=0)
@@ -738,9 +726,7 @@ class Poller:
 
     def _duplicate_of(self, session: Session, record: Message, parsed: ParsedMessage) -> tuple[str, int] | None:
         """The folder and UID of an earlier copy of this message that was handled."""
-        params = {"sha": record.sha256, "own": record.id or 0}
-        if parsed.message_id:
-            params.update(message_id=parsed.message_id, sender=record.sender, subject=record.subject, body=record.body)
+        params = {**_same_message_params(record.sha256, parsed), "own": record.id or 0}
         return session.execute(_EARLIER_COPY[bool(parsed.message_id)], params).first()
 
     def _drafts(self, session: Session, ctx: _Box, planner: Planner, plans: list[DraftPlan]) -> list[Draft]:
@@ -867,6 +853,16 @@ def _warm_up() -> None:
 
     texts = ("납기 일정 안내드립니다. 다음 주 수요일 입고 예정입니다.", "The order ships next Wednesday.")
     extract_many([ParsedMessage(message_id=None, subject=t, new_text=t) for t in texts], ExtractSettings())
+
+
+def _same_message_params(sha: str, parsed: ParsedMessage) -> dict:
+    """Parameters of ``_SAME_BYTES`` / ``_SAME_COPY``: same bytes, or (with a Message-ID) the
+    same Message-ID, sender, subject and text, as a re-delivered copy has."""
+    params = {"sha": sha}
+    if parsed.message_id:
+        params.update(message_id=parsed.message_id, sender=parsed.from_.email if parsed.from_ else None,
+                      subject=parsed.subject[:2000], body=parsed.new_text[:20000])
+    return params
 
 
 def _plain_tz(moment: datetime | None) -> datetime | None:
