@@ -24,30 +24,48 @@ class _Words:
     """An alternation of patterns matched against lower-cased text.
 
     The patterns are lower-cased and a leading ``\\b`` is checked after the match
-    instead of in the regex: with a literal first, ``re`` skips ahead through the
-    text, which makes these searches several times faster.
+    instead of in the regex.  Each pattern is rewritten to start with a literal
+    ("(?:출고|발송)\\s*완료" becomes "출고\\s*완료|발송\\s*완료"): when every alternative
+    does, ``re`` skips through the text to the characters that can start a match,
+    which makes these searches several times faster.  Patterns that cannot be
+    rewritten so go to a second regex.
     """
 
     def __init__(self, *parts: str):
-        lowered = (_ESCAPE_OR_UPPER.sub(lambda m: m.group(1) or m.group(2).lower(), p) for p in parts)
-        self.rx = re.compile("|".join(p.removeprefix(r"\b") for p in lowered))
+        fast: list[str] = []
+        slow: list[str] = []
+        for part in parts:
+            lowered = _ESCAPE_OR_UPPER.sub(lambda m: m.group(1) or m.group(2).lower(), part)
+            expanded = _literal_first(lowered)
+            if expanded is None:
+                slow.append(lowered.removeprefix(r"\b"))
+            else:
+                fast.extend(expanded)
+        self.regexes = tuple(re.compile("|".join(ps)) for ps in (fast, slow) if ps)
 
     def finditer(self, low: str) -> Iterator[re.Match]:
-        for m in self.rx.finditer(low):
-            at = m.start()
-            if at and _ascii_word(low[at - 1]) and _ascii_word(low[at]) and not low.startswith("n't", at):
-                continue
-            yield m
+        if len(self.regexes) == 1:
+            yield from _valid_matches(self.regexes[0], low)
+            return
+        end = 0
+        for m in sorted((m for rx in self.regexes for m in _valid_matches(rx, low)), key=lambda m: m.start()):
+            if m.start() >= end:
+                end = m.end()
+                yield m
 
     def search(self, low: str) -> re.Match | None:
-        rx, pos = self.rx, 0
-        while (m := rx.search(low, pos)) is not None:
-            at = m.start()
-            if at and _ascii_word(low[at - 1]) and _ascii_word(low[at]) and not low.startswith("n't", at):
-                pos = at + 1
-                continue
-            return m
-        return None
+        found = None
+        for rx in self.regexes:
+            pos = 0
+            while (m := rx.search(low, pos)) is not None:
+                at = m.start()
+                if at and _ascii_word(low[at - 1]) and _ascii_word(low[at]) and not low.startswith("n't", at):
+                    pos = at + 1
+                    continue
+                if found is None or at < found.start():
+                    found = m
+                break
+        return found
 
     def mask(self, low: str) -> str:
         """``low`` with every match blanked out (same length)."""
@@ -60,6 +78,89 @@ class _Words:
             return low
         pieces.append(low[last:])
         return "".join(pieces)
+
+
+def _valid_matches(rx: re.Pattern, low: str) -> Iterator[re.Match]:
+    """Matches of ``rx`` in ``low`` that do not start inside an ASCII word."""
+    for m in rx.finditer(low):
+        at = m.start()
+        if at and _ascii_word(low[at - 1]) and _ascii_word(low[at]) and not low.startswith("n't", at):
+            continue
+        yield m
+
+
+_REGEX_SPECIAL = frozenset("\\()[].^$*+?{|")
+_MAX_EXPANSION = 64
+
+
+def _literal_first(pattern: str) -> list[str] | None:
+    """``pattern`` as alternatives that each start with a literal character: a
+    leading ``\\b`` dropped, top-level ``|`` split, a leading group (optional or
+    not) multiplied out; None when some alternative cannot start with a literal."""
+    pattern = pattern.removeprefix(r"\b")
+    alternatives = _top_level_split(pattern)
+    if len(alternatives) > 1:
+        out: list[str] = []
+        for alt in alternatives:
+            expanded = _literal_first(alt)
+            if expanded is None or len(out) + len(expanded) > _MAX_EXPANSION:
+                return None
+            out += expanded
+        return out
+    if pattern and pattern[0] not in _REGEX_SPECIAL:
+        return [pattern]
+    if not pattern.startswith("(?:"):
+        return None
+    end = _group_end(pattern)
+    inner, after = pattern[3:end], pattern[end + 1:]
+    optional = after.startswith("?") and not after.startswith("??")
+    if optional:
+        after = after[1:]
+    elif after[:1] in ("*", "+", "{", "?"):
+        return None
+    return _literal_first("|".join([alt + after for alt in _top_level_split(inner)] + ([after] if optional else [])))
+
+
+def _group_end(pattern: str) -> int:
+    """Index of the ``)`` closing the group that opens ``pattern``."""
+    depth, in_class, i = 0, False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unbalanced group in {pattern!r}")
+
+
+def _top_level_split(pattern: str) -> list[str]:
+    """``pattern`` split at the ``|`` that are not inside a group or a class."""
+    parts, depth, in_class, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
 
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")

@@ -135,6 +135,12 @@ _DATED_EVENTS = {"delay", "confirmed", "eta"}
 # Events under which a message communicates an expected delivery date.
 _ETA_EVENTS = {"delay", "confirmed", "eta", "shipped"}
 _FOLLOW_UP = 2  # sentences after a dated-event sentence that may carry its date
+# A promise of news, whose date is the answer's: "I'll come back to you ...", "확인되는 대로 안내드리겠습니다".
+_REPLY_PROMISE = re.compile(
+    r"\b(?:come|get|revert)\s+back\s+to\s+(?:you|us)\b|\b(?:update|inform|notify)\s+you\b|\blet\s+you\s+know\b|"
+    r"(?:회신|답변|안내|공유|연락|말씀)\s*(?:을|를)?\s*(?:드리겠|드릴게|드릴\s*예정|드리도록)|알려\s*드리겠|알려\s*드릴게",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -339,6 +345,8 @@ def _follow_up_date(
         for nxt in cues[i + 1: i + 1 + _FOLLOW_UP]:
             if nxt.question or nxt.need or not (nxt.delivery or nxt.hedged or nxt.events):
                 continue
+            if not nxt.delivery and _REPLY_PROMISE.search(nxt.text):
+                continue  # "I'll come back to you as soon as I have something, hopefully before the holidays"
             points = [d for d in by_sentence.get(nxt.text, []) if d.kind != "duration"]
             usable = [d for d in points if _delivery_date(d, nxt.text, today)]
             if usable:

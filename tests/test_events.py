@@ -284,3 +284,26 @@ def test_status_cells_of_a_table_row():
 def test_rebooking_a_call_is_no_delay_and_a_started_shipment_is_shipped():
     assert "delay" not in analyse_sentence("We rebooked the call for Monday.", True).events
     assert "shipped" in analyse_sentence("PO-2026-0700 건 금일 출고 시작했습니다.").events
+
+
+def test_patterns_are_rewritten_to_start_with_a_literal():
+    from parsers.events import _literal_first
+
+    assert _literal_first(r"(?:출고|발송)\s*완료") == [r"출고\s*완료", r"발송\s*완료"]
+    assert _literal_first(r"\b(?:please\s+)?let\s+us\s+know") == [r"please\s+let\s+us\s+know", r"let\s+us\s+know"]
+    assert _literal_first(r"a(?:b|c)|(?:d|e)f") == ["a(?:b|c)", "df", "ef"]
+    assert _literal_first(r"\s*x") is None and _literal_first(r"(?:^|\|)\s*shipped") is None
+
+
+@pytest.mark.parametrize(
+    "low, found",
+    [("the order shipped today", "shipped today"), ("xshipped today", None), ("status | shipped | x", "| shipped "),
+     ("입고 완료되었습니다", "입고 완료되었")],
+)
+def test_words_match_as_one_alternation(low, found):
+    from parsers.events import _Words
+
+    words = _Words(r"\bshipped\s+today", r"(?:^|\|)\s*shipped\s*", r"(?:입고|출고)\s*완료되었")
+    m = words.search(low)
+    assert (m.group(0) if m else None) == found
+    assert words.mask(low).strip() == (low.replace(found, " " * len(found)).strip() if found else low)

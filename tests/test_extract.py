@@ -496,3 +496,10 @@ def test_absences_causes_and_parts_of_periods_are_not_dates_or_delays(text, sent
 def test_partial_lines_holidays_pull_ins_and_other_postponements(text, sender, event, eta):
     x = extract(msg(text, sent=(2026, 12, 14), sender=sender), SETTINGS)
     assert (x.event, x.eta) == (event, eta)
+
+
+def test_the_date_of_a_promised_answer_is_not_the_eta():
+    text = ("Line 1.1 on S/O 7713101 is on constraint and the ETA is TBD.\n"
+            "I will come back to you as soon as I have something, hopefully before the holidays.")
+    x = extract(msg(text, sent=(2026, 12, 18), sender="p@dell.com"), SETTINGS)
+    assert (x.event, x.eta) == ("delay", None)
