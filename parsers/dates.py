@@ -241,12 +241,23 @@ def _holiday_set(country: str, year: int) -> frozenset[date]:
 
 
 def _add_business_days(start: date, n: int, korean: bool) -> date:
-    d = start
-    while n > 0:
-        d += timedelta(days=1)
+    """``n`` business days after ``start`` (before it when ``n`` is negative)."""
+    d, step, left = start, timedelta(days=1 if n >= 0 else -1), abs(n)
+    while left > 0:
+        d += step
         if _is_business_day(d, korean):
-            n -= 1
+            left -= 1
     return d
+
+
+def _days_off(day: date) -> tuple[date, date]:
+    """The weekend days and Korean public holidays in a row around ``day`` (a 연휴)."""
+    first = last = day
+    while not _is_business_day(first - timedelta(days=1), True):
+        first -= timedelta(days=1)
+    while not _is_business_day(last + timedelta(days=1), True):
+        last += timedelta(days=1)
+    return first, last
 
 
 # ---------------------------------------------------------------------------
@@ -831,6 +842,62 @@ def _h_ko_relative_day(m: re.Match, ctx: _Ctx) -> _Hit | None:
     return _day(ctx.today + timedelta(days=offsets[m.group("w")]))
 
 
+class _Anaphor(NamedTuple):
+    """A word that names a day from the date before it ("당일", "익일", "그 전에")."""
+
+    days: int        # days after that date (business days with ``business``)
+    business: bool
+    alone: bool      # with no date before it, counted from today ("익일" = tomorrow)
+    form: str        # "day"; "by"/"before" a deadline on/before it; "after" the day after; "break" its 연휴
+
+
+# Keys: the words lower-cased, without spaces or a leading "the".
+_ANAPHORS = {
+    "당일": _Anaphor(0, False, True, "day"), "익일": _Anaphor(1, False, True, "day"),
+    "전일": _Anaphor(-1, False, True, "day"), "다음날": _Anaphor(1, False, True, "day"),
+    "이튿날": _Anaphor(1, False, True, "day"), "전날": _Anaphor(-1, False, True, "day"),
+    "익일영업일": _Anaphor(1, True, True, "day"), "익영업일": _Anaphor(1, True, True, "day"),
+    "다음영업일": _Anaphor(1, True, True, "day"), "전영업일": _Anaphor(-1, True, True, "day"),
+    "그날": _Anaphor(0, False, False, "day"), "그다음날": _Anaphor(1, False, False, "day"),
+    "그전날": _Anaphor(-1, False, False, "day"),
+    "그날까지": _Anaphor(0, False, False, "by"), "그때까지": _Anaphor(0, False, False, "by"),
+    "그전에": _Anaphor(0, False, False, "before"), "그전까지": _Anaphor(0, False, False, "before"),
+    "그이후": _Anaphor(0, False, False, "after"), "그후": _Anaphor(0, False, False, "after"),
+    "그뒤": _Anaphor(0, False, False, "after"), "연휴": _Anaphor(0, False, False, "break"),
+    "nextday": _Anaphor(1, False, True, "day"), "followingday": _Anaphor(1, False, True, "day"),
+    "nextbusinessday": _Anaphor(1, True, True, "day"), "nextworkingday": _Anaphor(1, True, True, "day"),
+    "followingbusinessday": _Anaphor(1, True, True, "day"), "followingworkingday": _Anaphor(1, True, True, "day"),
+    "sameday": _Anaphor(0, False, False, "day"), "samemorning": _Anaphor(0, False, False, "day"),
+    "sameafternoon": _Anaphor(0, False, False, "day"), "sameevening": _Anaphor(0, False, False, "day"),
+}
+_ANAPHOR_KEY_RE = re.compile(r"^the\s+|\s+")
+
+
+def _anaphor(word: str) -> _Anaphor:
+    return _ANAPHORS[_ANAPHOR_KEY_RE.sub("", word.lower())]
+
+
+def _anaphor_hit(a: _Anaphor, first: date, last: date, korean: bool) -> _Hit:
+    """What ``a`` names counted from a date running ``first`` to ``last``."""
+    if a.form == "by":
+        return (first, last, "day", "deadline")
+    if a.form == "before":
+        return (first - timedelta(days=1), first - timedelta(days=1), "day", "deadline")
+    if a.form == "after":
+        return _day(last + timedelta(days=1))
+    if a.form == "break":
+        return (first, last, "day") if first < last else (*_days_off(first), "day")
+    return _day(_add_business_days(first, a.days, korean) if a.business else first + timedelta(days=a.days))
+
+
+def _h_anaphor(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """당일, 익일, 익영업일, 전일, 다음날, 그날, 그 전에, 연휴, the next (business) day, the
+    same day: counted from today here; ``_resolve_anaphora`` counts them from the
+    date before them."""
+    word = m.group(0)
+    return _anaphor_hit(_anaphor(word), ctx.today, ctx.today, ctx.lang == "ko" or not word.isascii())
+
+
 def _h_ko_weekday(m: re.Match, ctx: _Ctx) -> _Hit | None:
     """금요일, 다음 주 수요일, 이번 주 금요일, 지난 일요일, 다다음 주 월요일."""
     rel = m.group("rel")
@@ -1082,13 +1149,35 @@ def _fixed_spans(entry: tuple[str, str, str, str, int], year: int) -> tuple[tupl
     return ((day, day),) if day else ()
 
 
+# 설날 and 추석 are days off in a row: "추석 전", "구정 이후" count from the whole 연휴.
+_KR_LUNAR = frozenset(["Korean New Year", "Chuseok"])
+_KO_BEFORE_AFTER = re.compile(r"\s?(?:이전|전|이후|직후|후)(?:에|까지|부터|로|인|(?![가-힣]))")
+# "Happy new year", "Merry Christmas", "즐거운 추석 보내세요": a greeting, not a date.
+_GREETING_BEFORE = re.compile(r"(?:\bhappy|\bmerry|메리|즐거운|행복한|풍성한)\s*$", re.IGNORECASE)
+
+
 def _h_holiday(m: re.Match, ctx: _Ctx) -> _Hit | None:
-    """Christmas, Thanksgiving 2027, last Memorial Day, Christmas in 2 years, 추석, 내년 설날."""
+    """Christmas, Thanksgiving 2027, last Memorial Day, Christmas in 2 years, 추석, 내년 설날;
+    설 연휴, 추석 연휴: the days off around it."""
     g = m.groupdict()
+    if _GREETING_BEFORE.search(ctx.text, max(0, m.start() - 8), m.start()):
+        return None
     entry = next(_HOLIDAY_BY_INDEX[k] for k, v in g.items() if k.startswith("h") and v)
     year = int(g["ky"]) if g["ky"] else ctx.today.year + _shift(_KO_YEAR_SHIFT, g["kyrel"]) if g["kyrel"] else None
     hit = _pick_occurrence(lambda y: _fixed_spans(entry, y), g, ctx.today, year)
-    return _day(hit[0]) if hit else None
+    if hit is None:
+        return None
+    if g["brk"] or "연휴" in m.group(0) or entry[3] in _KR_LUNAR and _KO_BEFORE_AFTER.match(ctx.text, m.end()):
+        return (*_days_off(hit[0]), "day")
+    return _day(hit[0])
+
+
+def _h_year_end_holidays(m: re.Match, ctx: _Ctx) -> _Hit | None:
+    """the holidays, the Christmas break, year-end shutdown, 연말연시: 24 December to
+    1 January, the coming (or current) one unless the last ended less than
+    ``RECENT_PAST_DAYS`` ago."""
+    year = ctx.today.year - (ctx.today <= date(ctx.today.year, 1, 1) + timedelta(days=RECENT_PAST_DAYS))
+    return (date(year, 12, 24), date(year + 1, 1, 1), "day")
 
 
 # --- holidays by name from the holidays library ------------------------------
@@ -1550,6 +1639,8 @@ def _name_mention(low: str, words: list[tuple[int, int, str]], i: int, j: int, k
     while j < len(words) and words[j][2] in _HOLIDAY_DAY_WORDS and words[j][0] - words[j - 1][1] <= 3:
         j += 1
     start, end = words[i][0], words[j - 1][1]
+    if _GREETING_BEFORE.search(low, max(0, start - 8), start):
+        return None
     rel = _HOLIDAY_REL_RE.search(low, max(0, start - 12), start)
     tail = _HOLIDAY_TAIL_RE.match(low, end)
     has_day = any(w in _HOLIDAY_DAY_WORDS for _s, _e, w in words[i:j])
@@ -1654,8 +1745,9 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      r"\s+of)[\s-]+)?(?:(?P<rel>this|next|last|coming)\s+)?"
      rf"(?P<mon>{_MON})\b(?:(?<![a-z]{{5}})\.)?(?:,?\s+(?:of\s+)?(?P<y>{_YEAR4})\b)?", _h_en_month),
     ("en_relative_day", r"\b(?:(?:the\s+)?day\s+(?:after\s+tomorrow|before\s+yesterday)|today|tonight"
+     r"|this\s+(?:morning|afternoon|evening)"
      r"|tomorrows?|tmrw?|yesterday|eod|cob|eob|(?:the\s+)?end\s+of\s+(?:the\s+)?(?:business\s+)?day"
-     r"|close\s+of\s+business)\b", _h_en_relative_day),
+     r"|(?:the\s+)?(?:end|close)\s+of\s+business)\b", _h_en_relative_day),
     ("en_weekday", r"\b(?:(?P<rel>this\s+coming|this|next|last|coming|upcoming|past|previous|following)\s+)?"
      rf"(?P<wd>{_WD})(?:'s)?\b(?:(?<!day)\.)?(?:\s+(?P<post>after\s+next|next\s+week|this\s+week|last\s+week"
      r"|(?:of|from)\s+(?:this|next|last|the\s+following|the\s+next|the\s+coming)\s+week)\b)?", _h_en_weekday),
@@ -1708,6 +1800,14 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[re.Match, _Ctx], _Hit | None]], ...
      r"(?:\s*(?P<mod>초순|초|상순|중순|중|하순|말경|말일|마지막\s*날|말|경|내|안))?" + _KO_AFTER, _h_ko_month),
     ("ko_relative_day", r"(?<![가-힣])(?P<w>내일모레|낼모레|오늘|금일|내일|명일|모레|글피|어제|작일|어저께|엊그제"
      r"|그저께|그제|낼(?=$|[^가-힣]|까지|은|도|중|이나|쯤|오전|오후))" + _KO_AFTER, _h_ko_relative_day),
+    ("anaphor", r"(?<![가-힣])(?:당일|익일\s*영업일|익\s*영업일|익일|전일|전\s*영업일|다음\s*영업일|(?:그\s*)?다음\s*날"
+     r"|이튿날|(?:그\s*)?전날|그\s*날(?:까지)?|그\s*때까지|그\s*전(?:에|까지)|그\s*이후|그\s*후|그\s*뒤|연휴)"
+     r"(?=$|[^가-힣]|[에은는도의로와과엔쯤경께중내안까이입전후오가를을부])"
+     r"|\b(?:the\s+)?(?:next|following)\s+(?:business\s+|working\s+)?day\b|\bthe\s+same\s+(?:day|morning|afternoon|evening)\b",
+     _h_anaphor),
+    ("year_end_holidays", r"\bthe\s+(?:christmas\s+|xmas\s+|year[\s-]end\s+|festive\s+)?holidays\b"
+     r"|\b(?:the\s+)?(?:holiday|festive|christmas|xmas|year[\s-]end|winter)\s+(?:break|shutdown|closure|holidays)\b"
+     r"|연말\s*연시(?:\s*(?:연휴|휴무|휴가))?", _h_year_end_holidays),
     ("ko_weekday", rf"(?:(?P<rel>{_KO_WEEK_REL}|이번|다음|지난|저번|오는|다가오는|돌아오는)\s*)?{_KO_WD}",
      _h_ko_weekday),
     ("ko_weekend", r"(?:(?P<rel>이번|다음|담|지난|저번|다다음|오는)\s*)?주말(?!\s*까지)?", _h_ko_weekend),
@@ -1741,7 +1841,7 @@ def _h_holiday_rule() -> str:
     """One pattern holding every holiday name, each in its own group h0, h1, ..."""
     names = "|".join(f"(?P<h{i}>{entry[0]})" for i, entry in enumerate(_HOLIDAYS))
     return (rf"(?:(?P<rel>next|last|this|previous)\s+|(?:(?P<ky>\d{{4}})\s*년\s*|(?P<kyrel>{_KO_YEAR_REL})\s*))?"
-            rf"(?<![\w])(?:{names})(?![a-z]){_HOLIDAY_TAIL}")
+            rf"(?<![\w])(?:{names})(?![a-z])(?P<brk>\s*연휴)?{_HOLIDAY_TAIL}")
 
 
 _RULES: tuple[tuple[str, re.Pattern, Callable[[re.Match, _Ctx], _Hit | None]], ...] = tuple(
@@ -1814,6 +1914,17 @@ def _ck_numeric(low: str, at: int, end: int) -> bool:
 def _ck_ko_week(low: str, at: int, end: int) -> bool:
     """주 after one of the _KO_WEEK_REL words (이번 주, 금주, 다음주, 차주, 지난 주 ...)."""
     return _prev_char(low, at) in "번금이음담차내는난"
+
+
+_HOLIDAY_BREAK_WORDS = frozenset(["holiday", "festive", "christmas", "xmas", "end", "winter"])
+
+
+def _ck_holiday_break(low: str, at: int, end: int) -> bool:
+    """shutdown/closure/break after holiday, Christmas, year-end, winter ..."""
+    return _prev_word(low, at) in _HOLIDAY_BREAK_WORDS
+
+
+_ck_holiday_break.word_start = True
 
 
 def _ck_next_digit(low: str, at: int, end: int) -> bool:
@@ -1921,6 +2032,15 @@ _ANCHOR_SPEC: tuple[tuple[tuple[str, ...], str, int, Callable | None], ...] = (
     (_MONTH_TOKENS, "en_month", 40, _back(f"{_MOD_WORDS} this next last coming")),
     (("today", "tonight", "tomorrow", "tmr", "yesterday", "eod", "cob", "eob", "end of", "close of"),
      "en_relative_day", 16, _ws),
+    (("morning", "afternoon", "evening"), "en_relative_day", 6, _ws),
+    (("당일", "익일", "전일", "다음날", "다음 날", "이튿날", "전날", "그날", "그 날", "그때", "그 때", "그전",
+      "그 전", "그이후", "그 이후", "그후", "그 후", "그뒤", "그 뒤", "연휴"), "anaphor", 4, None),
+    (("익영업일", "익 영업일", "전영업일", "전 영업일", "다음영업일", "다음 영업일"), "anaphor", 0, None),
+    (("next day", "following day", "next business", "next working", "following business", "following working",
+      "same day", "same morning", "same afternoon", "same evening"), "anaphor", 4, _ws),
+    (("holidays",), "year_end_holidays", 24, _ws),
+    (("shutdown", "closure", "break"), "year_end_holidays", 24, _ck_holiday_break),
+    (("연시",), "year_end_holidays", 4, None),
     (_WEEKDAY_TOKENS, "en_weekday", 24, _back(_REL_WORDS)),
     (_WEEKDAY_TOKENS, "en_weekday_count", 24, _back(_EN_NUM_WORDS, numbers=True, need=f"# {_EN_NUM_WORDS}")),
     (("spring", "summer", "fall", "autumn", "winter", "season"), "en_season", 16,
@@ -2101,16 +2221,22 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # Deadline markers around a match: English before it, Korean after it.
 # "before X" / "prior to X" / "X 전에" / "X 이전까지" end the day before X (group ``excl``);
 # "by X" / "X까지" end on X.  "not before X" is the earliest day, not a deadline.
+# "after X" / "X 이후", "X 직후", "X 후" (group ``later``) is no deadline: the day after X.
 _EN_DEADLINE_BEFORE = re.compile(
     r"\b(?:by|no\s+later\s+than|not\s+later\s+than|until|till|(?P<excl>(?<!not\s)before|prior\s+to)"
-    r"|due(?:\s+(?:on|by))?|deadline(?:\s+is)?:?)"
+    r"|due(?:\s+(?:on|by))?|deadline(?:\s+is)?:?"
+    r"|(?P<later>(?<!not\s)(?<!week\s)(?<!weeks\s)(?<!month\s)(?<!months\s)(?<!year\s)(?<!years\s)after))"
     r"\s+(?:the\s+)?$", re.IGNORECASE)
+# The last word before a match that can end an English marker: the pattern above is
+# searched only then (most dates have none).
+_EN_MARKER_ENDS = ("by", "than", "until", "till", "before", "to", "due", "due on", "deadline", "deadline:", "is",
+                   "is:", "after", "the")
 # After a bare "X 전" (not "전에"/"전까지") only an action counts: "크리스마스 전 납품",
 # not "16일 전 수량 출고" ("the whole quantity").
 _KO_BEFORE_ACTS = r"(?:납품|입고|출고|배송|배달|도착|발송|선적|출하|완료|회신|확정|처리|마감|설치|결제)"
 _KO_DEADLINE_AFTER = re.compile(
     rf"\s?(?:(?P<excl>(?:이전(?:까지|에|으로)?|전(?:까지|에|으로)|전(?!\s*[가-힣])|전(?=\s+{_KO_BEFORE_ACTS}))(?=$|[^가-힣]|[는도만은]))"
-    r"|까지|이내로|이내|내로|안으로|중으로)")
+    r"|까지|이내로|이내|내로|안으로|중으로|(?P<later>(?:이후|직후|후|뒤)(?:에는|에|로는|로|부터|인|엔)?(?![가-힣])))")
 # "before the end of the month", "월말 전에": the boundary is the period's own end.
 _END_FORM = re.compile(r"\bend\s+of\b|\beo[dwmyb]\b|\b(?:year|month)[\s-]end\b|(?<!주)말(?:경)?$",
                        re.IGNORECASE)
@@ -2180,9 +2306,11 @@ def _select(found: list[_Pending], ctx: _Ctx) -> list[_Cand]:
 
 
 # A change of date, not a period: "changed/moved/pushed ... from X to Y", "X에서 Y로".
-_CHANGE_FROM = re.compile(r"\b(?:chang|mov|push|slip|slid|postpon|reschedul|delay|shift|revis|updat|pull|brought"
-                          r"|bump|advanc|amend|adjust|extend)\w*\b[^.!?\n;:]{0,40}?\bfrom\s+(?:the\s+)?$",
-                          re.IGNORECASE)
+# (Case-sensitive, run on lower-cased text: with IGNORECASE the engine tries every position.)
+_CHANGE_WORD = re.compile(r"chang|mov|push|slip|slid|postpon|reschedul|delay|shift|revis|updat|pull|brought|bump"
+                          r"|advanc|amend|adjust|extend")
+_CLAUSE_STOP = re.compile(r"[.!?\n;:]")
+_FROM_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$", re.IGNORECASE)
 _FROM_LEAD = re.compile(r"from\s+(?:the\s+)?", re.IGNORECASE)
 _CHANGE_TO_KO = re.compile(r"\s*(?:경|쯤|께|정도)?\s*(?:으로|로)")
 
@@ -2193,7 +2321,12 @@ def _is_change(text: str, start: int, sep: str, end: int) -> bool:
     if "에서" in sep:
         return _CHANGE_TO_KO.match(text, end) is not None
     lead = _FROM_LEAD.match(text, start)
-    return _CHANGE_FROM.search(text, max(0, start - 64), lead.end() if lead else start) is not None
+    word_from = lead or _FROM_BEFORE.search(text, max(0, start - 10), start)
+    if not word_from:
+        return False
+    clause = text[max(0, word_from.start() - 44):word_from.start()].lower()
+    verbs = [m for m in _CHANGE_WORD.finditer(clause) if not (m.start() and clause[m.start() - 1].isalpha())]
+    return bool(verbs) and _CLAUSE_STOP.search(clause, verbs[-1].end()) is None
 
 
 def _part(text: str, start: int, end: int, ctx: _Ctx) -> _Cand | None:
@@ -2208,31 +2341,33 @@ def _part(text: str, start: int, end: int, ctx: _Ctx) -> _Cand | None:
     return cand
 
 
-def _split_changes(text: str, cands: list[_Cand], ctx: _Ctx) -> list[_Cand]:
+def _split_change(text: str, cand: _Cand, ctx: _Ctx) -> list[_Cand] | None:
     """A range one rule matched ("Dec 18 to Jan 8", "12월 14일에서 24일") that names a
-    change becomes its two dates, each resolved on its own (a day alone takes the
-    first date's month)."""
-    out: list[_Cand] = []
-    for cand in cands:
-        sep = _RANGE_JOIN.search(text, cand.start, cand.second) if cand.second else None
-        if sep is None or not _is_change(text, cand.start, sep.group(), cand.end):
-            out.append(cand)
-            continue
-        lead = _FROM_LEAD.match(text, cand.start)
-        start = lead.end() if lead else cand.start
-        old = _part(text, start, sep.start(), ctx) or _Cand(start, sep.start(), cand.value, cand.value, "day")
-        new = _part(text, cand.second, cand.end, ctx) or _Cand(cand.second, cand.end, cand.last, cand.last, "day")
-        if new.rule in ("ko_bare_day", "en_bare_day"):
-            new.value = new.last = _safe_date(old.value.year, old.value.month, new.value.day) or new.value
-        out += [old, new]
-    return out
+    change: its two dates, each resolved on its own (a day alone takes the first
+    date's month)."""
+    if not _is_change(text, cand.start, text[cand.start:cand.second], cand.end):
+        return None
+    sep = _RANGE_JOIN.search(text, max(cand.start, cand.second - 16), cand.second)
+    if sep is None:
+        return None
+    lead = _FROM_LEAD.match(text, cand.start)
+    start = lead.end() if lead else cand.start
+    old = _part(text, start, sep.start(), ctx) or _Cand(start, sep.start(), cand.value, cand.value, "day")
+    new = _part(text, cand.second, cand.end, ctx) or _Cand(cand.second, cand.end, cand.last, cand.last, "day")
+    if new.rule in ("ko_bare_day", "en_bare_day"):
+        new.value = new.last = _safe_date(old.value.year, old.value.month, new.value.day) or new.value
+    return [old, new]
 
 
-def _join_ranges(text: str, cands: list[_Cand]) -> list[_Cand]:
+def _join_ranges(text: str, cands: list[_Cand], ctx: _Ctx) -> list[_Cand]:
     """12/16~12/18, 8월 8일부터 8월 13일까지, Aug 8 - Aug 12: one mention from first to
-    last day, unless the two name a change ("moved from 11/20 to 12/4", "12/14에서 12/24로")."""
+    last day, unless the two name a change ("moved from 11/20 to 12/4", "12/14에서 12/24로";
+    a range one rule matched is split then, see ``_split_change``)."""
     out: list[_Cand] = []
     for cand in cands:
+        if cand.second and (parts := _split_change(text, cand, ctx)):
+            out += parts
+            continue
         prev = out[-1] if out else None
         if (prev and prev.kind == "point" and cand.kind in ("point", "deadline")
                 and prev.grain in _RANGE_GRAINS and cand.grain in _RANGE_GRAINS
@@ -2319,16 +2454,118 @@ def _weeks_of(text: str, cands: list[_Cand]) -> None:
         prev_end = cand.end
 
 
+# "N days after invoice", "3 weeks after PO receipt": a length counted from an event.
+_AFTER_END = re.compile(r"\bafter$", re.IGNORECASE)
+_WORD_NEXT = re.compile(r"\s+[a-z]", re.IGNORECASE)
+
+
+def _lengths_after_events(text: str, cands: list[_Cand]) -> None:
+    """"30 days after invoice" is a length (``kind="duration"``), not a day: only a
+    date after it ("three days after Easter") makes a day of it (``_join_offsets``)."""
+    for cand in cands:
+        if (cand.rule == "en_duration" and cand.kind == "point" and _AFTER_END.search(text, cand.start, cand.end)
+                and _WORD_NEXT.match(text, cand.end)):
+            cand.kind = "duration"
+
+
+# "COB Friday", "EOD on Dec 16", "Monday EOD": the end of that day.
+_EOD_RE = re.compile(r"(?:the\s+)?(?:eod|cob|eob|end\s+of|close\s+of)\b", re.IGNORECASE)
+_EOD_GAP = re.compile(r"\s*,?\s*(?:on\s+)?(?:the\s+)?", re.IGNORECASE)
+
+
+def _join_end_of_day(text: str, cands: list[_Cand]) -> list[_Cand]:
+    """The end of a business day written next to a day is that day."""
+    out: list[_Cand] = []
+    for cand in cands:
+        prev = out[-1] if out else None
+        if prev and "en_relative_day" in (prev.rule, cand.rule) and _EOD_GAP.fullmatch(text, prev.end, cand.start):
+            eod, day = ((prev, cand) if prev.rule == "en_relative_day" and _EOD_RE.match(text, prev.start, prev.end)
+                        else (cand, prev))
+            if (eod.rule == "en_relative_day" and eod is not day and _EOD_RE.match(text, eod.start, eod.end)
+                    and day.kind == "point" and day.grain == "day" and day.value == day.last):
+                out[-1] = _Cand(prev.start, cand.end, day.value, day.last, "day", "point", None, "eod")
+                continue
+        out.append(cand)
+    return out
+
+
+# An anaphor's date is in its sentence or the one before.
+_SENTENCE_BREAK = re.compile(r"(?:[.!?。](?=\s|$)|\n)\s*")
+# Right before a day word with no date before it: the day of an undated event or
+# condition ("입고 당일", "발주 주시면 당일 출고"), not today.
+_EVENT_BEFORE = re.compile(r"(?:입고|출고|도착|납품|설치|발주|주문|배송|발송|선적|출하|수령|접수|결제|방문|배차|회수)\s*$"
+                           r"|[가-힣]면\s*$|(?<![가-힣])시\s*$")
+_HOLIDAY_RULES = frozenset(["holiday", "calendar_holiday", "year_end_holidays"])
+
+
+def _deadline_marker(marker: re.Match | None) -> bool:
+    return marker is not None and not marker.group("later")
+
+
+def _antecedent(text: str, cand: _Cand, before: list[_Cand]) -> _Cand | None:
+    """The date an anaphor is counted from: the nearest point before it in its
+    sentence or the one before (a deadline, "12월 31일까지", is none)."""
+    for prev in reversed(before):
+        if len(_SENTENCE_BREAK.findall(text, prev.end, cand.start)) > 1:
+            return None
+        if prev.kind == "point" and not (_deadline_marker(_KO_DEADLINE_AFTER.match(text, prev.end)) or _deadline_marker(
+                _EN_DEADLINE_BEFORE.search(text, max(0, prev.start - 24), prev.start))):
+            return prev
+    return None
+
+
+def _resolve_anaphora(text: str, cands: list[_Cand], ctx: _Ctx) -> list[_Cand]:
+    """Count each anaphor from the date before it: "12월 9일 입고 확정입니다. 당일 오전 직배송"
+    (9 December), "1/8이라 그 전에는" (7 January), "설 연휴(2/6~2/9) … 연휴 이후"; with no
+    date before it, from today when the word allows ("익일 도착" = tomorrow), else it
+    is dropped.  A day word counts only from a single day."""
+    if not any(c.rule == "anaphor" for c in cands):
+        return cands
+    out: list[_Cand] = []
+    for cand in cands:
+        if cand.rule == "anaphor":
+            word = text[cand.start:cand.end]
+            a = _anaphor(word)
+            if a.form == "break":
+                ante = next((c for c in reversed(out) if c.rule in _HOLIDAY_RULES), None)
+            else:
+                ante = _antecedent(text, cand, out)
+            if ante is None:
+                if not a.alone or _EVENT_BEFORE.search(text, max(0, cand.start - 12), cand.start):
+                    continue
+            elif a.form == "day" and ante.value != ante.last:
+                continue
+            else:
+                hit = _anaphor_hit(a, ante.value, ante.last, ctx.lang == "ko" or not word.isascii())
+                cand.value, cand.last, cand.grain, cand.kind = hit + ("point",)[len(hit) - 3:]
+        out.append(cand)
+    return out
+
+
+def _mark_after(cand: _Cand, marker: re.Match, in_front: bool) -> None:
+    """"after X" / "X 이후": the day after X ends (a working week ends on Sunday)."""
+    if cand.days is None:
+        day = cand.value + timedelta(weeks=1) if cand.grain == "week" else cand.last + timedelta(days=1)
+        cand.value, cand.last, cand.grain = day, day, "day"
+        cand.start, cand.end = (marker.start(), cand.end) if in_front else (cand.start, marker.end())
+
+
 def _mark_deadlines(text: str, cands: list[_Cand]) -> None:
     """Widen a point to "by X" / "X까지" and mark it a deadline.  "before X" / "X 전에"
     ends the day before X (before a period: the day before it starts; before "the end
-    of" a period: on its last day)."""
+    of" a period: on its last day).  "after X" / "X 이후" is the day after it."""
     prev_end = 0
     for cand in cands:
         if cand.kind == "point" and cand.rule != "range":
             window_start = max(prev_end, cand.start - 24)
-            before = _EN_DEADLINE_BEFORE.search(text, window_start, cand.start)
+            before = (_EN_DEADLINE_BEFORE.search(text, window_start, cand.start)
+                      if text[window_start:cand.start].rstrip().lower().endswith(_EN_MARKER_ENDS) else None)
             after = _KO_DEADLINE_AFTER.match(text, cand.end)
+            later = next((mark for mark in (before, after) if mark and mark.group("later")), None)
+            if later:
+                _mark_after(cand, later, later is before)
+                prev_end = cand.end
+                continue
             exclusive = bool(before and before.group("excl")) or bool(after and after.group("excl"))
             if exclusive and cand.days is None and not _END_FORM.search(text, cand.start, cand.end):
                 cand.last = cand.value - timedelta(days=1)
@@ -2348,9 +2585,12 @@ def find_dates(text: str, now: datetime, lang: str | None = None, *,
     non-business days; both languages are always searched.
     """
     ctx = _Ctx(now.date(), lang, text, region.upper() if region else None)
-    chosen = _split_changes(text, _select(_candidates(text, ctx), ctx), ctx)
-    chosen = _join_lengths(text, _join_offsets(text, _join_ranges(text, chosen)))
+    chosen = _join_ranges(text, _select(_candidates(text, ctx), ctx), ctx)
+    chosen = _join_lengths(text, _join_offsets(text, chosen))
+    _lengths_after_events(text, chosen)
+    chosen = _join_end_of_day(text, chosen)
     _weeks_of(text, chosen)
+    chosen = _resolve_anaphora(text, chosen, ctx)
     _mark_deadlines(text, chosen)
     return [DateMention(text[c.start:c.end], c.start, c.end, c.value, c.last, c.grain, c.kind, c.days)
             for c in chosen]

@@ -549,3 +549,112 @@ def test_a_period_stays_one_range(text, value, last):
 @pytest.mark.parametrize("text", ["from 10 to 12 units", "changed from 10 to 12 units", "수량을 10개에서 12개로 변경"])
 def test_changed_quantities_are_not_dates(text):
     assert find_dates(text, NOW) == []
+
+
+# --- days named from another day: 당일, 익일, 익영업일, the next day ---------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("익일 오전 중 도착 예정입니다", date(2026, 12, 5)), ("당일 출고", date(2026, 12, 4)),
+    ("전일 출고분", date(2026, 12, 3)), ("다음날 도착", date(2026, 12, 5)), ("전날", date(2026, 12, 3)),
+    ("익영업일 도착", date(2026, 12, 7)), ("익일 영업일 도착", date(2026, 12, 7)), ("다음 영업일", date(2026, 12, 7)),
+    ("전 영업일", date(2026, 12, 3)), ("next day", date(2026, 12, 5)), ("the next business day", date(2026, 12, 7)),
+    ("the following working day", date(2026, 12, 7)),
+])
+def test_day_words_alone_count_from_today(text, expected):
+    assert one(text).value == expected
+
+
+@pytest.mark.parametrize("text, word, value, kind", [
+    ("12월 9일(수)에 입고 확정입니다. 당일 오전 송도 연구소로 직배송됩니다.", "당일", date(2026, 12, 9), "point"),
+    ("12월 10일 출고, 익일 도착 예정", "익일", date(2026, 12, 11), "point"),
+    ("12/16(수) 입고 예정이며 설치는 그 다음날입니다.", "그 다음날", date(2026, 12, 17), "point"),
+    ("다음 주 월요일(7일) 오전 배차 확정되었고, 당일 오후 현장 도착 예정입니다.", "당일", date(2026, 12, 7), "point"),
+    ("월요일에 입고될 예정입니다.\n입고 당일 오후에 설치 기사 보내드리겠습니다.", "당일", date(2026, 12, 7), "point"),
+    ("금일 당일 출고 완료되었습니다.", "당일", date(2026, 12, 4), "point"),
+    ("Ships Dec 15, delivered the next day.", "the next day", date(2026, 12, 16), "point"),
+    ("Arrives Friday Dec 11; install the next business day.", "the next business day", date(2026, 12, 14), "point"),
+    ("Delivery Monday, Dec 7. Our engineer will be on site the same afternoon.", "the same afternoon",
+     date(2026, 12, 7), "point"),
+    ("Lab setup이 1/8이라 그 전에는 꼭 받아야 해요.", "그 전에", date(2027, 1, 7), "deadline"),
+    ("오픈이 12월 18일인데 그때까지 입고 가능할까요?", "그때까지", date(2026, 12, 18), "deadline"),
+])
+def test_day_words_count_from_the_date_before_them(text, word, value, kind):
+    m = next(m for m in find_dates(text, NOW) if m.text == word)
+    assert (m.value, m.last, m.kind) == (value, value, kind)
+
+
+@pytest.mark.parametrize("text", [
+    "해당일 기준", "당일배송 상품", "수익일", "입고 당일 설치해 드립니다", "발주 주시면 당일 출고 가능합니다",
+    "주문 시 당일 발송", "the same day", "그날 뵙겠습니다", "그 전에 말씀드린 건", "그 후 연락이 없습니다",
+    "next-day delivery",
+])
+def test_day_words_without_a_day_to_count_from_are_not_dates(text):
+    assert find_dates(text, NOW) == [], find_dates(text, NOW)
+
+
+def test_a_deadline_or_a_far_date_is_not_what_a_day_word_counts_from():
+    # "until 31 December" is a limit, not the day of an order
+    assert [m.text for m in find_dates("견적 유효기간은 12월 31일까지입니다.\n발주 주시면 당일 출고 가능합니다.", NOW)] == [
+        "12월 31일까지"]
+    # two sentences back: today's "익일"
+    text = "12월 8일 출고 예정입니다.\n택배사: CJ대한통운.\n익일 오전 도착 예정입니다."
+    assert find_dates(text, NOW)[-1].value == date(2026, 12, 5)
+    # a period is no single day to count from
+    assert [m.text for m in find_dates("다음 주 중 출고 예정이며 익일 도착합니다.", NOW)] == ["다음 주 중"]
+
+
+# --- holiday breaks, the year-end holidays, after X -----------------------------------
+
+@pytest.mark.parametrize("text, value, last", [
+    ("설 연휴", date(2027, 2, 6), date(2027, 2, 9)), ("설날 연휴", date(2027, 2, 6), date(2027, 2, 9)),
+    ("추석 연휴", date(2027, 9, 14), date(2027, 9, 16)), ("추석연휴 기간", date(2027, 9, 14), date(2027, 9, 16)),
+    ("구정 전 출고", date(2027, 2, 5), date(2027, 2, 5)), ("추석 이후 입고", date(2027, 9, 17), date(2027, 9, 17)),
+    ("설 연휴 직후", date(2027, 2, 10), date(2027, 2, 10)), ("설날", date(2027, 2, 7), date(2027, 2, 7)),
+    ("the holidays", date(2026, 12, 24), date(2027, 1, 1)), ("year-end shutdown", date(2026, 12, 24), date(2027, 1, 1)),
+    ("the Christmas break", date(2026, 12, 24), date(2027, 1, 1)), ("연말연시 휴무", date(2026, 12, 24), date(2027, 1, 1)),
+    ("get it before the holidays", date(2026, 12, 23), date(2026, 12, 23)),
+    ("after the holidays", date(2027, 1, 2), date(2027, 1, 2)),
+    ("after the New Year", date(2027, 1, 2), date(2027, 1, 2)),
+    ("after next week", date(2026, 12, 14), date(2026, 12, 14)),
+    ("12월 16일 이후 출고", date(2026, 12, 17), date(2026, 12, 17)),
+    ("1월 중순 이후", date(2027, 1, 21), date(2027, 1, 21)),
+])
+def test_holiday_breaks_and_after(text, value, last):
+    m = resolve(text, NOW)
+    assert (m.value, m.last) == (value, last), m
+
+
+def test_a_bare_holiday_break_is_the_one_named_before():
+    text = ("설 연휴(2/6~2/9) 기간 물류센터 휴무로 연휴 이후 처리되며, 2월 셋째 주 입고 예정입니다.\n"
+            "연휴 전 출고를 원하시면 2/3(수)까지 말씀 주세요.")
+    found = {m.text: (m.value, m.kind) for m in find_dates(text, NOW)}
+    assert found["연휴 이후"] == (date(2027, 2, 10), "point")
+    assert found["연휴 전"] == (date(2027, 2, 5), "deadline")
+    assert find_dates("이번 연휴 잘 보내세요", NOW) == [] and find_dates("황금연휴", NOW) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Happy new year!", "Happy holidays!", "Merry Christmas", "즐거운 추석 보내세요", "메리 크리스마스",
+    "not after Friday",
+])
+def test_greetings_are_not_dates(text):
+    assert all(m.text == "Friday" for m in find_dates(text, NOW)), find_dates(text, NOW)
+
+
+# --- end of day next to a day; lengths counted from an event ---------------------------
+
+@pytest.mark.parametrize("text, expected, kind", [
+    ("by COB Friday", date(2026, 12, 11), "deadline"), ("EOD tomorrow", date(2026, 12, 5), "point"),
+    ("Monday EOD", date(2026, 12, 7), "point"), ("by end of business today", date(2026, 12, 4), "deadline"),
+    ("end of day on Dec 16", date(2026, 12, 16), "point"), ("received this morning", date(2026, 12, 4), "point"),
+])
+def test_end_of_day_joins_the_day_next_to_it(text, expected, kind):
+    m = one(text)
+    assert (m.value, m.kind) == (expected, kind)
+
+
+def test_a_length_after_an_event_is_a_duration():
+    m = one("Payment terms: 30 days after invoice.")
+    assert (m.kind, m.days) == ("duration", 30)
+    assert one("ships 3 weeks after PO receipt").kind == "duration"
+    assert one("two weeks after").kind == "point"
