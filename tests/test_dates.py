@@ -658,3 +658,16 @@ def test_a_length_after_an_event_is_a_duration():
     assert (m.kind, m.days) == ("duration", 30)
     assert one("ships 3 weeks after PO receipt").kind == "duration"
     assert one("two weeks after").kind == "point"
+
+
+@pytest.mark.parametrize("text, value, last", [
+    ("금주 중 출고 가능", date(2026, 11, 30), date(2026, 12, 4)), ("금주 중으로", date(2026, 11, 30), date(2026, 12, 4)),
+    ("차주 초로 예상", date(2026, 12, 7), date(2026, 12, 9)), ("차주 중", date(2026, 12, 7), date(2026, 12, 11)),
+    ("차주 말", date(2026, 12, 11), date(2026, 12, 11)), ("내주 초", date(2026, 12, 7), date(2026, 12, 9)),
+    ("익월", date(2027, 1, 1), date(2027, 1, 31)), ("익월 초", date(2027, 1, 1), date(2027, 1, 10)),
+    ("익월 중순", date(2027, 1, 11), date(2027, 1, 20)), ("익월 말", date(2027, 1, 21), date(2027, 1, 31)),
+    ("당월 말", date(2026, 12, 21), date(2026, 12, 31)),
+])
+def test_business_korean_weeks_and_months(text, value, last):
+    m = one(text)
+    assert (m.value, m.last) == (value, last)
