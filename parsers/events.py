@@ -301,6 +301,11 @@ _CUES = {
         r"\b(?:shipments?|orders?|deliver(?:y|ies)|lines?|units?|goods)\s+(?:\w+\s+){0,3}?on\s+hold\b",
         r"\bre-?booked\s+(?:the\s+)?(?:delivery|shipment|pick-?up|courier|slot)\b", r"\bre-?(?:delivery|attempt)\b", r"\b(?:attempted|failed)\s+delivery\b", r"\bdelivery\s+attempt\b",
         r"재배송|재배차|배송\s*실패",
+        # A missed transport or build slot: "could not get space on the Dec 11 sailing", "did not make the build slot".
+        r"\b(?:could|did|was|were|will|can)(?:\s+not|n't)\s+(?:get|make|catch|secure|book)\s+(?:\w+\s+){0,4}?"
+        r"(?:space|slot|sailing|flight|vessel|cut-?off|departure)\b",
+        r"\bmissed\s+(?:the\s+|its\s+|our\s+)?(?:\w+\s+){0,2}?(?:sailing|flight|vessel|cut-?off|departure|slot)\b",
+        r"(?:선복|선적|항공편|스페이스|부킹)\S*\s*(?:\S+\s*)?(?:확보\s*(?:를|가|이)?\s*(?:실패|못|불가)|놓쳤|놓쳐|못\s*잡)",
     ),
     "confirmed": _Words(
         r"확정", r"컨펌", r"확약", r"보장", r"\bconfirmed\b", r"\bcommit(?:ted|ment)?\b", r"\bfirm\b", r"\bguaranteed?\b",

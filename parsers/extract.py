@@ -93,9 +93,11 @@ _GIVEN_UP_AFTER = re.compile(
     re.IGNORECASE,
 )
 _CHANGED_FROM_AFTER = re.compile(r"(?:\s*\([^)]{0,12}\))?\s*(?:에서|부터)(?!\s*(?:까지|부터))")
-# Right before it, a date ruled out: "can no longer ship this year", "will not make Dec 22".
+# Right before it, a date ruled out: "can no longer ship this year", "will not make Dec 22",
+# "could not get space on the Dec 11 sailing", "missed the Dec 11 cut-off".
 _OFF_BEFORE = re.compile(
-    r"\b(?:no\s+longer|not|n't|never|cannot)\s+(?:be\s+)?(?:ship|deliver|arrive|make|meet|land)\w*\s+(?:(?:on|by|in|the)\s+)?$",
+    r"\b(?:no\s+longer|not|n't|never|cannot)\s+(?:be\s+)?(?:ship|deliver|arrive|make|meet|land)\w*\s+(?:(?:on|by|in|the)\s+)?$|"
+    r"\b(?:not|n't|never|cannot)\s+(?:get|catch|secure|book)\s+(?:\w+\s+){0,3}?$|\bmissed\s+(?:the\s+|its\s+|our\s+)?$",
     re.IGNORECASE,
 )
 _OFF_WINDOW = 60
@@ -156,15 +158,24 @@ class _Found:
 
 
 def _role(msg: ParsedMessage, settings: ExtractSettings) -> str:
-    if msg.from_ is None:
-        return "other"
-    email, domain = msg.from_.email.lower(), msg.from_.domain
+    return "other" if msg.from_ is None else _address_role(msg.from_, settings)
+
+
+def _address_role(address: Address, settings: ExtractSettings) -> str:
+    """rep, vendor, customer or other, by the configured addresses and domains."""
+    email, domain = address.email.lower(), address.domain
     if email in {a.lower() for a in settings.rep_addresses}:
         return "rep"
     for role, domains in (("vendor", settings.vendor_domains), ("customer", settings.customer_domains)):
         if any(domain == d.lower() or domain.endswith("." + d.lower()) for d in domains):
             return role
     return "other"
+
+
+def _internal(msg: ParsedMessage, settings: ExtractSettings) -> bool:
+    """The message goes to known recipients, none of them a vendor or a customer."""
+    recipients = msg.to + msg.cc
+    return bool(recipients) and all(_address_role(a, settings) in ("rep", "other") for a in recipients)
 
 
 def _prepare(msg: ParsedMessage, settings: ExtractSettings, lang: str) -> Doc:
@@ -406,6 +417,9 @@ def _finish(msg: ParsedMessage, doc: Doc, settings: ExtractSettings, lang: str) 
     x.event, decider = decide_event(cues, role)
     if x.event == "other" and (subject := _subject_cues(msg.subject or "")) is not None:
         x.event, decider = decide_event([subject], role)
+    if x.event == "inquiry" and role == "rep" and _internal(msg, settings):
+        # The rep asking a colleague ("설치 일정 엔지니어팀에 공유 부탁해요") asks no party about an order.
+        x.event, decider = "other", None
     if decider is not None:
         x.evidence["event"] = decider.text
 

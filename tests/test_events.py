@@ -307,3 +307,11 @@ def test_words_match_as_one_alternation(low, found):
     m = words.search(low)
     assert (m.group(0) if m else None) == found
     assert words.mask(low).strip() == (low.replace(found, " " * len(found)).strip() if found else low)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The forwarder could not get space on the Dec 11 sailing.", "We missed the Friday cut-off.", "이번 주 선복 확보를 못 했습니다."],
+)
+def test_missed_transport_slots_are_delays(text):
+    assert "delay" in analyse_sentence(text, True).events

@@ -503,3 +503,18 @@ def test_the_date_of_a_promised_answer_is_not_the_eta():
             "I will come back to you as soon as I have something, hopefully before the holidays.")
     x = extract(msg(text, sent=(2026, 12, 18), sender="p@dell.com"), SETTINGS)
     assert (x.event, x.eta) == ("delay", None)
+
+
+def test_a_missed_sailing_is_a_delay_and_its_day_is_not_the_eta():
+    text = ("Update: the forwarder could not get space on the Dec 11 sailing either.\n"
+            "We are tentatively looking at the week of Jan 18 for arrival in Seoul.")
+    x = extract(msg(text, sent=(2026, 12, 9), sender="k@dell.com"), SETTINGS)
+    assert (x.event, x.eta) == ("delay", date(2027, 1, 22))
+
+
+def test_the_rep_asking_a_colleague_is_no_inquiry():
+    text = "지윤씨, 미래금융 PO-2026-0570 건 설치 일정 엔지니어팀에 공유 부탁해요."
+    colleague, vendor = [Address("", "jiyun@reseller.kr")], [Address("", "kim@vendor.co.kr")]
+    assert extract(msg(text, sender="rep@reseller.kr", to=colleague), SETTINGS).event == "other"
+    assert extract(msg(text, sender="rep@reseller.kr", to=vendor), SETTINGS).event == "inquiry"
+    assert extract(msg(text, sender="rep@reseller.kr"), SETTINGS).event == "inquiry"
