@@ -351,7 +351,7 @@ _QUESTION = re.compile(
 _TOPIC = _Words(
     r"납기", r"입고", r"납품", r"도착", r"출고", r"배송", r"발송", r"출하", r"일정", r"주문", r"발주", r"오더", r"견적", r"재고",
     r"진행", r"현황", r"상황", r"확정", r"지연", r"언제", r"들어오|들어와|들어올|들어갑", r"받을\s*수", r"\bPO\b", r"\bSO\b",
-    r"\border(?:s|ed|ing)?\b", r"교체|교환|반품|불량", r"\breplace", r"\bRMA\b", r"\bdefect", r"\bcancel", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\bstatus\b", r"\bupdate\b", r"\bstock\b",
+    r"\border(?:s|ed|ing)?\b", r"교체|교환|반품|불량|취소", r"\breplace", r"\bRMA\b", r"\bdefect", r"\bcancel", r"\bdeliver", r"\barriv", r"\bship", r"\bETA\b", r"\bstatus\b", r"\bupdate\b", r"\bstock\b",
     r"\bquot", r"\bdelay", r"업데이트|진전|변동|소식|연락|회신|답변", r"\b(?:news|progress|word|heard)\b", r"\bconfirm", r"\bschedule", r"\bwhen\b", r"\bdate\b", r"\bhave\s+them\b", r"\bget\s+them\b",
 )
 _WHEN = _Words(r"언제", r"\bwhen\b", r"\bhow\s+(?:long|soon)\b")

@@ -265,6 +265,7 @@ def test_asking_to_acknowledge_a_cancellation_is_not_an_inquiry():
 def test_questions_about_replacements_are_inquiries():
     assert event_of("교체 가능할까요?", role="customer") == "inquiry"
     assert event_of("Can you arrange a replacement?", role="customer") == "inquiry"
+    assert event_of("취소 가능할까요?", role="customer") == "inquiry"
 
 
 @pytest.mark.parametrize(
