@@ -237,11 +237,12 @@ def _without_bounds(points: list[DateMention]) -> list[DateMention]:
 def _is_off(d: DateMention, sentence: str, at: int, mentions: list[DateMention]) -> bool:
     """``d``, at ``sentence[at:]``, is ruled out by the words around it: a negated verb
     before it ("will not make Dec 22", but "will not ship until Jan 5" is the day it
-    will), the "에서" of a change to another date after it, or a failing predicate
-    after it (before any other date)."""
+    will), a change away from it ("to Dec 21 from Dec 28", "12/28에서 12/23으로") or a
+    failing predicate after it, before any other date ("12/22 입고는 어렵고")."""
     if d.kind == "point" and _OFF_BEFORE.search(sentence[max(0, at - _OFF_WINDOW): at]):
         return True
-    if _FROM_BEFORE.search(sentence, 0, at) and any(_TO_BEFORE.search(sentence, 0, sentence.find(m.text)) for m in mentions if m is not d):
+    others = [m for m in mentions if m is not d]
+    if _FROM_BEFORE.search(sentence, 0, at) and any(_TO_BEFORE.search(sentence, 0, sentence.find(m.text)) for m in others):
         return True
     after = sentence[at + len(d.text): at + len(d.text) + _OFF_WINDOW]
     nxt = min((i for m in mentions if (i := after.find(m.text)) > 0), default=None)
