@@ -15,7 +15,7 @@ from assistant.errors import DatabaseError
 
 # The newest migration in assistant/migrations/versions (tests/test_scale.py checks it).
 # A database already at this revision is recognised by one query, without loading Alembic.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 # Serialises first runs on a new PostgreSQL ledger: two pollers starting together must

@@ -53,6 +53,7 @@ class FolderState:
     uidnext: int
     messages: int
     folder: str = ""
+    highestmodseq: int | None = None  # when the server has CONDSTORE
 
 
 _NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, imap_errors.IMAPClientError, EOFError)
@@ -141,12 +142,16 @@ class MailboxSession:
         return MailboxError(f"{self.box.name}: {what}: {_describe(exc)}")
 
     def folder_state(self, folder: str) -> FolderState:
-        """UIDVALIDITY, UIDNEXT and message count of ``folder`` (without selecting it)."""
+        """UIDVALIDITY, UIDNEXT, message count and (with CONDSTORE) HIGHESTMODSEQ of ``folder``,
+        without selecting it."""
+        items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"] + ([b"HIGHESTMODSEQ"] if "CONDSTORE" in self._capabilities else [])
         try:
-            status = self.client.folder_status(folder, [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"])
+            status = self.client.folder_status(folder, items)
         except _NETWORK_ERRORS as exc:
             raise self._fail(f"cannot read folder {folder!r}", exc) from None
-        return FolderState(int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"]), int(status[b"MESSAGES"]))
+        modseq = status.get(b"HIGHESTMODSEQ")
+        return FolderState(int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"]), int(status[b"MESSAGES"]),
+                           highestmodseq=int(modseq) if modseq is not None else None)
 
     def special_folder(self, flag: str, configured: str | None) -> str:
         """The folder named in the config, else the one with SPECIAL-USE ``flag`` (``\\Drafts``)."""

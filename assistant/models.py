@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -181,7 +182,8 @@ class Message(Base):
 
 
 class Checkpoint(Base):
-    """How far a folder has been read: the UIDVALIDITY seen and the last UID processed."""
+    """How far a folder has been read: the UIDVALIDITY seen and the last UID processed; for the
+    Drafts folder, its HIGHESTMODSEQ (CONDSTORE) when the drafts in it were last checked."""
 
     __tablename__ = "checkpoints"
     __table_args__ = (UniqueConstraint("mailbox", "folder"),)
@@ -191,6 +193,7 @@ class Checkpoint(Base):
     folder: Mapped[str] = mapped_column(String(255))
     uidvalidity: Mapped[int] = mapped_column(Integer)
     last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    modseq: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -556,16 +556,26 @@ class Poller:
                     "drafts are matched by their %s header, none is appended twice",
                     box.name, drafts_folder, row.uidvalidity, state.uidvalidity, DRAFT_KEY_HEADER,
                 )
-                row.uidvalidity, row.updated_at = state.uidvalidity, self.now
+                row.uidvalidity, row.modseq, row.updated_at = state.uidvalidity, None, self.now
 
     def refresh_states(self, imap: MailboxSession, box: Mailbox, drafts_folder: str, sent_folder: str | None) -> None:
-        """Mark drafts that left Drafts as sent or deleted. Skipped (one SEARCH, no FETCH) when
-        Drafts holds as many messages with our key header as there are drafts marked in it."""
+        """Mark drafts that left Drafts as sent or deleted.
+
+        Skipped without a SEARCH when the Drafts folder's HIGHESTMODSEQ (CONDSTORE) is where
+        it was at the last check: nothing was added, removed or flagged there since. Else
+        skipped after one SEARCH (no FETCH) when Drafts holds as many messages with our key
+        header as there are drafts marked in it. (A SEARCH reads every message in Drafts:
+        0.1-0.5 s with 23,000 drafts, so an idle poll would grow with the folder.)"""
+        state = imap.folder_state(drafts_folder)
         with self.db.session() as session:
-            waiting = session.scalar(select(func.count(Draft.id)).where(Draft.mailbox == box.name, Draft.state == "in_drafts"))
-            if not waiting or imap.count_with_header(drafts_folder, DRAFT_KEY_HEADER) == waiting:
+            row = session.scalar(select(Checkpoint).where(Checkpoint.mailbox == box.name, Checkpoint.folder == drafts_folder))
+            if state.highestmodseq is not None and row is not None and row.modseq == state.highestmodseq:
                 return
-            _lazy("refresh_draft_states")(session, imap, box.name, drafts_folder, sent_folder)
+            waiting = session.scalar(select(func.count(Draft.id)).where(Draft.mailbox == box.name, Draft.state == "in_drafts"))
+            if waiting and imap.count_with_header(drafts_folder, DRAFT_KEY_HEADER) != waiting:
+                _lazy("refresh_draft_states")(session, imap, box.name, drafts_folder, sent_folder)
+            if row is not None:
+                row.modseq = state.highestmodseq
 
     @contextmanager
     def _ledger(self) -> Iterator[Session]:

@@ -11,7 +11,7 @@ def test_everything_passes_against_the_test_server(account):
     assert all(line.startswith("ok  ") for line in lines)
     names = [line.split(":")[0][6:] for line in lines]
     assert names == ["config", "database", "lock", "mailbox work", "mailbox work folder", "mailbox work drafts", "mailbox work sent", "smtp"]
-    assert "0004 is applied by the next command" in out and "'Drafts'" in out and "'Sent'" in out
+    assert "0005 is applied by the next command" in out and "'Drafts'" in out and "'Sent'" in out
 
 
 def test_a_wrong_password_fails_the_login_line_with_exit_4(account):

@@ -42,3 +42,33 @@ def test_deleted_and_sent_drafts_are_recognised_and_not_made_again(account):
     client.select_folder("Drafts", readonly=True)
     assert len(client.search()) == 2
     client.logout()
+
+
+def test_an_idle_poll_searches_drafts_only_after_something_changed_there(account, monkeypatch):
+    """CONDSTORE: with Drafts' HIGHESTMODSEQ where the last check left it, the poll does not
+    SEARCH the folder (a SEARCH reads every draft); a draft the rep deleted moves it."""
+    from assistant.mailbox import MailboxSession
+    from tests.reliability_support import run_cli
+
+    searched = []
+    count_with_header = MailboxSession.count_with_header
+
+    def spy(self, folder, header):
+        searched.append(folder)
+        return count_with_header(self, folder, header)
+
+    monkeypatch.setattr(MailboxSession, "count_with_header", spy)
+    load_demo(account)
+    assert run_cli(account, "poll", "--now", NOW)[0] == 0
+    assert searched == ["Drafts"]
+    assert run_cli(account, "poll", "--now", NOW)[0] == 0
+    assert searched == ["Drafts"]
+
+    client = account.imap()
+    client.select_folder("Drafts")
+    client.delete_messages(client.search()[:1])
+    client.expunge()
+    client.logout()
+    assert run_cli(account, "poll", "--now", NOW)[0] == 0
+    assert searched == ["Drafts", "Drafts"]
+    assert sorted(d["state"] for d in drafts(account).values()) == ["deleted", "in_drafts", "in_drafts", "in_drafts"]
