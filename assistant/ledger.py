@@ -96,6 +96,7 @@ class KnownRows:
 
     def __init__(self) -> None:
         self._rows: dict[tuple, dict] = {}
+        self._keys: dict[tuple, tuple] = {}  # (model, id) -> key
 
     def get(self, session: Session, model: type, key: tuple):
         """The row for ``key`` attached to ``session`` without a query, or None if not kept."""
@@ -106,8 +107,14 @@ class KnownRows:
         make_transient_to_detached(row)
         return session.merge(row, load=False)
 
+    def get_by_id(self, session: Session, model: type, row_id: int):
+        """Like ``get``, by primary key."""
+        key = self._keys.get((model, row_id))
+        return self.get(session, model, key) if key is not None else None
+
     def keep(self, model: type, key: tuple, row) -> None:
         self._rows[(model, *key)] = {c: getattr(row, c) for c in self._COLUMNS[model]}
+        self._keys[(model, row.id)] = key
 
     def forget(self, model: type, key: tuple) -> None:
         self._rows.pop((model, *key), None)

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from assistant.config import Config
-from assistant.ledger import Counterpart, Directory, is_late
+from assistant.ledger import Counterpart, Directory, KnownRows, is_late
 from assistant.models import CLOSED_STATUSES, Contact, Draft, Message, Order, OrderEvent, Party
 from assistant.workdays import add_business_days, business_days_between, country_for, is_business_day
 from parsers.types import Address, Extraction
@@ -51,11 +51,16 @@ class DraftPlan:
 
 
 class Planner:
-    """Decides which drafts are due, in the rep's time zone."""
+    """Decides which drafts are due, in the rep's time zone.
 
-    def __init__(self, session: Session, config: Config):
+    ``known`` (optional) holds the contacts the poll has read already; ``threads`` keeps the
+    messages the plans thread their drafts under, by id, for the draft writer."""
+
+    def __init__(self, session: Session, config: Config, known: KnownRows | None = None):
         self.session = session
         self.config = config
+        self.known = known or KnownRows()
+        self.threads: dict[int, Message] = {}
         self.zone = ZoneInfo(config.rep.timezone)
         self.country = country_for(config.rep.timezone)
         self.directory = Directory(config)
@@ -141,19 +146,29 @@ class Planner:
     def _customer_plan(self, order: Order, kind: str, day: date, why: str, reply_to: Message | None = None) -> list[DraftPlan]:
         """A draft to the customer: to whoever wrote ``reply_to``, else the order's contact."""
         if reply_to is not None:
-            contact = self.session.scalar(select(Contact).where(Contact.email == reply_to.sender))
+            contact = self._contact_with_email(reply_to.sender)
         else:
-            contact = self.session.get(Contact, order.customer_contact_id) if order.customer_contact_id else None
+            contact = self._contact_with_id(order.customer_contact_id)
         if contact is None:
             return []
         thread = reply_to or self._thread_message(order, contact)
         return [self._plan(kind, order, contact, day, why, thread)]
 
     def _vendor_plan(self, order: Order, kind: str, day: date, why: str) -> list[DraftPlan]:
-        contact = self.session.get(Contact, order.vendor_contact_id) if order.vendor_contact_id else None
+        contact = self._contact_with_id(order.vendor_contact_id)
         if contact is None:
             return []
         return [self._plan(kind, order, contact, day, why, self._thread_message(order, contact))]
+
+    def _contact_with_email(self, email: str | None) -> Contact | None:
+        if not email:
+            return None
+        return self.known.get(self.session, Contact, (email,)) or self.session.scalar(select(Contact).where(Contact.email == email))
+
+    def _contact_with_id(self, contact_id: int | None) -> Contact | None:
+        if contact_id is None:
+            return None
+        return self.known.get_by_id(self.session, Contact, contact_id) or self.session.get(Contact, contact_id)
 
     def _stock_check(self, order: Order | None, record: Message, x: Extraction, day: date) -> list[DraftPlan]:
         vendor = self._vendor_named_in(record) or self._last_vendor_of(record.sender)
@@ -197,6 +212,8 @@ class Planner:
         return self.session.scalar(_THREAD_MESSAGE, {"order_id": order.id, "email": contact.email, "pattern": f"%{contact.email}%"})
 
     def _plan(self, kind: str, order: Order, contact: Contact, day: date, why: str, thread: Message | None) -> DraftPlan:
+        if thread is not None:
+            self.threads[thread.id] = thread
         return DraftPlan(kind, order.id, Address(contact.name, contact.email), self.language_for(contact), thread.id if thread else None, day, why)
 
     def language_for(self, contact: Contact) -> str:

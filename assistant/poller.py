@@ -637,7 +637,7 @@ class Poller:
             with session.no_autoflush:
                 order, x, counterpart, events = self._handle(session, ctx, item, record)
             session.flush()
-            planner = _lazy("Planner")(session, ctx.config)
+            planner = _lazy("Planner")(session, ctx.config, ctx.known_rows)
             plans = planner.after_message(order, record, x, counterpart, events, self.now)
             drafts = self._drafts(session, ctx, planner, plans)
             outcome.drafts, draft_ids = [d.kind for d in drafts], [d.id for d in drafts]
@@ -747,7 +747,7 @@ class Poller:
             if session.scalar(_DRAFT_WITH_KEY, {"key": plan.key}) is not None:
                 continue
             order = session.get(Order, plan.order_id) if plan.order_id else None
-            thread = session.get(Message, plan.reply_to_id) if plan.reply_to_id else None
+            thread = (planner.threads.get(plan.reply_to_id) or session.get(Message, plan.reply_to_id)) if plan.reply_to_id else None
             if plan.kind == "status_reply" and thread is not None and self._rep_replied(session, thread):
                 continue
             writer = writer or _lazy("DraftWriter")(session, ctx.config, planner.next_update_day)
