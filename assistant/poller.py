@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -509,7 +510,8 @@ class Poller:
 
                 # fork shares the loaded modules; with several mailbox threads running, forkserver is safe
                 method = "fork" if threading.active_count() == 1 else "forkserver"
-                self._pool = ProcessPoolExecutor(EXTRACT_PROCESSES, mp_context=multiprocessing.get_context(method))
+                self._pool = ProcessPoolExecutor(EXTRACT_PROCESSES, mp_context=multiprocessing.get_context(method),
+                                                 initializer=_exit_with_parent)
                 for _ in range(EXTRACT_PROCESSES):  # the first submit starts the workers
                     self._pool.submit(_warm_up)
             return self._pool
@@ -854,6 +856,19 @@ def _parse_and_extract(work: list[tuple], timezone: str, settings: ExtractSettin
     readable = [i for i, (p, (_, _, headers_only)) in enumerate(zip(parsed, work)) if not headers_only and not p.error]
     extractions: dict[int, Any] = dict(zip(readable, extract_many([parsed[i] for i in readable], settings)))
     return [(p, extractions.get(i), extraction_to_json(extractions[i]) if i in extractions else None) for i, p in enumerate(parsed)]
+
+
+def _exit_with_parent() -> None:
+    """In a new worker process: end it when its parent is gone (a poll killed by cron's timeout
+    or SIGKILL would otherwise leave the worker waiting for work forever)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _warm_up() -> None:

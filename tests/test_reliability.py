@@ -311,3 +311,49 @@ def test_logs_go_to_the_configured_file_with_message_ids_and_never_the_password(
     assert refused.returncode == 4
     everything = done.stderr + refused.stderr + refused.stdout + (account.home / "assistant.log").read_text()
     assert account.password not in everything and "wrong-secret-pw" not in everything
+
+
+def test_a_crash_after_a_batched_append_on_a_backlog_leaves_one_draft_per_key(account):
+    """On a backlog (POOL_THRESHOLD messages or more) new drafts go to Drafts 50 at a time in one
+    MULTIAPPEND. Killed right after the second batch went in, before it was marked, the next
+    run finds those drafts by their key and appends none of them again. (The killed run's
+    extraction worker ends with it: left behind, it would hold the output pipes open.)"""
+    import sqlite3
+
+    from imapclient import IMAPClient
+
+    from assistant.poller import DRAFT_BATCH, POOL_THRESHOLD
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import backfill
+    import mailgen
+
+    home = account.home
+    account.config.write_text(backfill.CONFIG.format(db=home / "assistant.db", home=home, port=account.server.port, user=account.user))
+    client = IMAPClient("127.0.0.1", port=account.server.port, ssl=False, timeout=60)
+    client.login(account.user, account.password)
+    batches: dict[str, list] = {"INBOX": [], "Sent": []}
+    for folder, raw, when in mailgen.generate(POOL_THRESHOLD + 200):
+        batches[folder].append({"msg": raw, "flags": (b"\\Seen",), "date": when})
+    for folder, messages in batches.items():
+        client.multiappend(folder, messages)
+    client.logout()
+    env = {**account.env, "BENCH_IMAP_PASSWORD": account.password}
+
+    def run(crash: str | None = None) -> subprocess.CompletedProcess:
+        extra = {"ASSISTANT_CRASH_AFTER": crash} if crash else {}
+        return subprocess.run([sys.executable, "-m", "assistant", "poll", "-q", "--now", backfill.NOW], env={**env, **extra},
+                              capture_output=True, text=True, timeout=300)
+
+    crashed = run("appended:2")
+    assert crashed.returncode == EXIT_CODE, crashed.stderr[-2000:]
+    assert len(draft_keys(account)) == 2 * DRAFT_BATCH
+    done = run()
+    assert done.returncode == 0, done.stderr[-2000:]
+    keys = draft_keys(account)
+    con = sqlite3.connect(home / "assistant.db")
+    states = dict(con.execute("SELECT state, count(*) FROM drafts GROUP BY state").fetchall())
+    con.close()
+    assert len(keys) == len(set(keys)) > 2 * DRAFT_BATCH
+    assert states == {"in_drafts": len(keys)}
