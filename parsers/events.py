@@ -121,8 +121,9 @@ def _literal_first(pattern: str) -> list[str] | None:
     return _literal_first("|".join([alt + after for alt in _top_level_split(inner)] + ([after] if optional else [])))
 
 
-def _group_end(pattern: str) -> int:
-    """Index of the ``)`` closing the group that opens ``pattern``."""
+def _structure(pattern: str):
+    """``(index, char, depth)`` for each character of ``pattern`` outside escapes and
+    character classes; ``depth`` is the group nesting after the character."""
     depth, in_class, i = 0, False, 0
     while i < len(pattern):
         c = pattern[i]
@@ -133,34 +134,25 @@ def _group_end(pattern: str) -> int:
             in_class = c != "]"
         elif c == "[":
             in_class = True
-        elif c in "()":
-            depth += 1 if c == "(" else -1
-            if depth == 0:
-                return i
+        else:
+            if c in "()":
+                depth += 1 if c == "(" else -1
+            yield i, c, depth
         i += 1
+
+
+def _group_end(pattern: str) -> int:
+    """Index of the ``)`` closing the group that opens ``pattern``."""
+    for i, c, depth in _structure(pattern):
+        if c == ")" and depth == 0:
+            return i
     raise ValueError(f"unbalanced group in {pattern!r}")
 
 
 def _top_level_split(pattern: str) -> list[str]:
     """``pattern`` split at the ``|`` that are not inside a group or a class."""
-    parts, depth, in_class, start, i = [], 0, False, 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c in "()":
-            depth += 1 if c == "(" else -1
-        elif c == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
+    cuts = [i for i, c, depth in _structure(pattern) if c == "|" and depth == 0]
+    return [pattern[a + 1:b] for a, b in zip([-1, *cuts], [*cuts, len(pattern)])]
 
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
