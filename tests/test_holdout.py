@@ -12,16 +12,11 @@ docs/extraction.md records the figures.
 """
 from __future__ import annotations
 
-import json
-from datetime import date
 from pathlib import Path
 
-from parsers.extract import extract
-from parsers.message import parse_message
-from parsers.types import ExtractSettings
+from tests.labelled import assert_accuracy
 
 HOLDOUT = Path(__file__).parent / "data" / "holdout"
-REF_FIELDS = ("order_refs", "quoted_refs")
 
 # field -> minimum accuracy over the labelled messages that carry the field
 THRESHOLDS = {
@@ -37,40 +32,5 @@ THRESHOLDS = {
 }
 
 
-def _settings() -> ExtractSettings:
-    parties = json.loads((HOLDOUT / "parties.json").read_text(encoding="utf-8"))
-    return ExtractSettings(
-        vendor_domains=tuple(parties["vendor_domains"]),
-        customer_domains=tuple(parties["customer_domains"]),
-        rep_addresses=tuple(parties["rep_addresses"]),
-    )
-
-
-def _value(value, field: str):
-    if field in REF_FIELDS:
-        return {r if isinstance(r, str) else r.value for r in value}
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def test_holdout_accuracy():
-    settings = _settings()
-    labels = [json.loads(line) for line in (HOLDOUT / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    right = dict.fromkeys(THRESHOLDS, 0)
-    total = dict.fromkeys(THRESHOLDS, 0)
-    misses = []
-    for label in labels:
-        x = extract(parse_message((HOLDOUT / label["file"]).read_bytes()), settings)
-        for field in THRESHOLDS.keys() & label.keys():
-            total[field] += 1
-            got, want = _value(getattr(x, field), field), _value(label[field], field)
-            if got == want:
-                right[field] += 1
-            else:
-                misses.append(f"{label['file']}: {field} got {got!r} want {want!r}")
-    report = {f: right[f] / total[f] for f in THRESHOLDS if total[f]}
-    print("\nheld-out accuracy over", len(labels), "labelled messages")
-    for field, acc in report.items():
-        print(f"  {field:14s} {acc:6.1%}  ({right[field]}/{total[field]})")
-    print("misses:", *sorted(misses), sep="\n  ")
-    low = {f: round(a, 3) for f, a in report.items() if a < THRESHOLDS[f]}
-    assert not low, f"below threshold: {low}"
+    assert_accuracy(HOLDOUT, THRESHOLDS, "held-out")
