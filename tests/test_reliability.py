@@ -320,25 +320,15 @@ def test_a_crash_after_a_batched_append_on_a_backlog_leaves_one_draft_per_key(ac
     extraction worker ends with it: left behind, it would hold the output pipes open.)"""
     import sqlite3
 
-    from imapclient import IMAPClient
-
     from assistant.poller import DRAFT_BATCH, POOL_THRESHOLD
     from tests.conftest import REPO
 
     sys.path.insert(0, str(REPO / "bench"))
     import backfill
-    import mailgen
 
     home = account.home
     account.config.write_text(backfill.CONFIG.format(db=home / "assistant.db", home=home, port=account.server.port, user=account.user))
-    client = IMAPClient("127.0.0.1", port=account.server.port, ssl=False, timeout=60)
-    client.login(account.user, account.password)
-    batches: dict[str, list] = {"INBOX": [], "Sent": []}
-    for folder, raw, when in mailgen.generate(POOL_THRESHOLD + 200):
-        batches[folder].append({"msg": raw, "flags": (b"\\Seen",), "date": when})
-    for folder, messages in batches.items():
-        client.multiappend(folder, messages)
-    client.logout()
+    backfill.load(account.server, account.user, account.password, POOL_THRESHOLD + 200)
     env = {**account.env, "BENCH_IMAP_PASSWORD": account.password}
 
     def run(crash: str | None = None) -> subprocess.CompletedProcess:
