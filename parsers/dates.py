@@ -2395,23 +2395,36 @@ _OFFSET_RE = re.compile(rf"(?P<n>{_EN_NUM})[\s-]*(?P<unit>days?|weeks?|wks?|mont
 _BEFORE_AFTER_GAP = re.compile(r"\s+(?P<dir>before|after)\s+(?:the\s+)?", re.IGNORECASE)
 
 
-def _join_offsets(text: str, cands: list[_Cand]) -> list[_Cand]:
-    """A calendar length right before "after X"/"before X" moves day X by it."""
+def _join_neighbours(cands: list[_Cand], join) -> list[_Cand]:
+    """Each candidate merged with the one kept before it when ``join(prev, cand)`` makes one
+    candidate of the two (it returns None when they stay apart)."""
     out: list[_Cand] = []
     for cand in cands:
-        prev = out[-1] if out else None
-        offset = prev and prev.rule == "en_duration" and _OFFSET_RE.fullmatch(text, prev.start, prev.end)
-        if offset and cand.kind == "point" and cand.grain == "day" and cand.value == cand.last:
-            gap = text[prev.end:cand.start]
-            joined = gap.isspace() if offset.group("after") else _BEFORE_AFTER_GAP.fullmatch(gap)
-            if joined:
-                after = bool(offset.group("after")) or joined.group("dir").lower() == "after"
-                n = _number(offset.group("n")) or 0
-                day = _span(cand.value, n if after else -n, _EN_UNITS[offset.group("unit")[0].lower()], False, False)
-                out[-1] = _Cand(prev.start, cand.end, day, day, "day", "point", None, "offset")
-                continue
-        out.append(cand)
+        merged = join(out[-1], cand) if out else None
+        if merged is None:
+            out.append(cand)
+        else:
+            out[-1] = merged
     return out
+
+
+def _join_offsets(text: str, cands: list[_Cand]) -> list[_Cand]:
+    """A calendar length right before "after X"/"before X" moves day X by it."""
+    return _join_neighbours(cands, lambda prev, cand: _offset_day(text, prev, cand))
+
+
+def _offset_day(text: str, prev: _Cand, cand: _Cand) -> _Cand | None:
+    offset = prev.rule == "en_duration" and _OFFSET_RE.fullmatch(text, prev.start, prev.end)
+    if not (offset and cand.kind == "point" and cand.grain == "day" and cand.value == cand.last):
+        return None
+    gap = text[prev.end:cand.start]
+    joined = gap.isspace() if offset.group("after") else _BEFORE_AFTER_GAP.fullmatch(gap)
+    if not joined:
+        return None
+    after = bool(offset.group("after")) or joined.group("dir").lower() == "after"
+    n = _number(offset.group("n")) or 0
+    day = _span(cand.value, n if after else -n, _EN_UNITS[offset.group("unit")[0].lower()], False, False)
+    return _Cand(prev.start, cand.end, day, day, "day", "point", None, "offset")
 
 
 # "from Dec 18 for 10 days", "for 10 days from Dec 18": a day and a length.
@@ -2421,20 +2434,20 @@ _FROM_GAP = re.compile(r"\s+from\s+(?:the\s+)?", re.IGNORECASE)
 
 def _join_lengths(text: str, cands: list[_Cand]) -> list[_Cand]:
     """A day and a length in calendar days next to it become one range from that day."""
-    out: list[_Cand] = []
-    for cand in cands:
-        prev = out[-1] if out else None
-        if prev and prev.kind != cand.kind and {prev.kind, cand.kind} == {"point", "duration"}:
-            day, length = (prev, cand) if prev.kind == "point" else (cand, prev)
-            gap = text[prev.end:cand.start]
-            joined = (gap.isspace() if day is prev else _FROM_GAP.fullmatch(gap))
-            if (joined and day.grain == "day" and day.value == day.last and length.days
-                    and _FOR_LENGTH.match(text, length.start, length.end)):
-                last = day.value + timedelta(days=length.days - 1)
-                out[-1] = _Cand(prev.start, cand.end, day.value, last, "day", "point", None, "range")
-                continue
-        out.append(cand)
-    return out
+    return _join_neighbours(cands, lambda prev, cand: _day_for_length(text, prev, cand))
+
+
+def _day_for_length(text: str, prev: _Cand, cand: _Cand) -> _Cand | None:
+    if {prev.kind, cand.kind} != {"point", "duration"}:
+        return None
+    day, length = (prev, cand) if prev.kind == "point" else (cand, prev)
+    gap = text[prev.end:cand.start]
+    joined = (gap.isspace() if day is prev else _FROM_GAP.fullmatch(gap))
+    if not (joined and day.grain == "day" and day.value == day.last and length.days
+            and _FOR_LENGTH.match(text, length.start, length.end)):
+        return None
+    last = day.value + timedelta(days=length.days - 1)
+    return _Cand(prev.start, cand.end, day.value, last, "day", "point", None, "range")
 
 
 # "the week of Oct 6th", "the week of Thanksgiving": that day's (working) week.
@@ -2475,18 +2488,18 @@ _EOD_GAP = re.compile(r"\s*,?\s*(?:on\s+)?(?:the\s+)?", re.IGNORECASE)
 
 def _join_end_of_day(text: str, cands: list[_Cand]) -> list[_Cand]:
     """The end of a business day written next to a day is that day."""
-    out: list[_Cand] = []
-    for cand in cands:
-        prev = out[-1] if out else None
-        if prev and "en_relative_day" in (prev.rule, cand.rule) and _EOD_GAP.fullmatch(text, prev.end, cand.start):
-            eod, day = ((prev, cand) if prev.rule == "en_relative_day" and _EOD_RE.match(text, prev.start, prev.end)
-                        else (cand, prev))
-            if (eod.rule == "en_relative_day" and eod is not day and _EOD_RE.match(text, eod.start, eod.end)
-                    and day.kind == "point" and day.grain == "day" and day.value == day.last):
-                out[-1] = _Cand(prev.start, cand.end, day.value, day.last, "day", "point", None, "eod")
-                continue
-        out.append(cand)
-    return out
+    return _join_neighbours(cands, lambda prev, cand: _end_of_day(text, prev, cand))
+
+
+def _end_of_day(text: str, prev: _Cand, cand: _Cand) -> _Cand | None:
+    if not ("en_relative_day" in (prev.rule, cand.rule) and _EOD_GAP.fullmatch(text, prev.end, cand.start)):
+        return None
+    eod, day = ((prev, cand) if prev.rule == "en_relative_day" and _EOD_RE.match(text, prev.start, prev.end)
+                else (cand, prev))
+    if not (eod.rule == "en_relative_day" and eod is not day and _EOD_RE.match(text, eod.start, eod.end)
+            and day.kind == "point" and day.grain == "day" and day.value == day.last):
+        return None
+    return _Cand(prev.start, cand.end, day.value, day.last, "day", "point", None, "eod")
 
 
 # An anaphor's date is in its sentence or the one before.
