@@ -119,6 +119,22 @@ def test_the_mime_message_is_threaded_and_cannot_grow_headers(config):
     assert "> 언제 들어와요?" in text and "<blockquote" in html and "언제 들어와요?" in html
 
 
+def test_the_mime_message_has_short_crlf_lines_and_a_boundary_no_part_contains(config):
+    long_subject = "Re: " + " ".join(f"PO-2026-{n:04d}" for n in range(12))
+    thread = Message(message_id="<q@mirae-fin.co.kr>", subject=long_subject, sender="jh.park@mirae-fin.co.kr", body="--\n=_ x")
+    target = plan(language="en", name="JH Park")
+    rendered = writer(config).render(target, Order(), thread)
+    raw = build_mime(config, target, rendered, thread, "<d1@hanbit-it.co.kr>", datetime(2026, 11, 30, 1, tzinfo=timezone.utc), [])
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == long_subject
+    boundary = msg.get_boundary()
+    assert boundary.startswith("=_") and raw.count(boundary.encode()) == 4  # the header, two parts, the end
+    assert [part.get_content_type() for part in msg.iter_parts()] == ["text/plain", "text/html"]
+
+
 def test_user_templates_are_searched_first(config, tmp_path):
     folder = tmp_path / "mine" / "ko"
     folder.mkdir(parents=True)
