@@ -1,4 +1,5 @@
-"""Scale: windows and worker processes give the same ledger as one pass; an idle poll stays light."""
+"""Scale: windows, worker processes and drafts appended on a second connection give the same ledger
+as one pass; an idle poll stays light."""
 from __future__ import annotations
 
 import subprocess
@@ -62,6 +63,38 @@ def test_small_windows_and_worker_processes_give_the_same_ledger_as_one_pass(dov
     assert db_state(homes[0] / "assistant.db") == db_state(homes[1] / "assistant.db")
     # the same drafts on the server; order row ids (the keys' first part) follow the order of creation
     assert [sorted(k.split("-", 1)[1] for k in draft_keys(acct)) for acct in accounts[1:]] == [sorted(k.split("-", 1)[1] for k in draft_keys(accounts[0]))]
+
+
+def test_a_backlog_refused_a_second_connection_appends_its_drafts_on_the_first(dovecot, tmp_path, monkeypatch, caplog):
+    """On a backlog drafts go out on a second connection while mail is read on the first; a
+    server that refuses the second one gets the same drafts, appended between messages."""
+    import assistant.poller as poller
+    from assistant.mailbox import MailboxSession, default_client_factory
+    from tests.conftest import make_account
+
+    mail = [m for n in range(1, 4) for m in demo_thread(n)]
+    accounts = []
+    for name in ("plain", "refused"):
+        (tmp_path / name).mkdir()
+        accounts.append(make_account(dovecot, tmp_path / name))
+        deliver_all(accounts[-1], mail)
+    code, out, _ = run_cli(accounts[0], "poll", "--now", NOW)
+    assert code == 0
+    opened = []
+
+    def one_connection_each_poll(box):
+        opened.append(box.name)
+        if len(opened) == 2:
+            raise ConnectionRefusedError("too many connections from this user and address")
+        return default_client_factory(box)
+
+    monkeypatch.setattr(poller, "POOL_THRESHOLD", 4)
+    monkeypatch.setattr(MailboxSession, "client_factory", staticmethod(one_connection_each_poll))
+    code, out2, _ = run_cli(accounts[1], "poll", "--now", NOW)
+    assert code == 0 and out2 == out and len(opened) == 2
+    assert "drafts are appended between messages (no second connection" in caplog.text
+    expected = sorted(k.split("-", 1)[1] for k in draft_keys(accounts[0]))
+    assert expected and sorted(k.split("-", 1)[1] for k in draft_keys(accounts[1])) == expected
 
 
 def test_an_idle_poll_loads_no_parser_template_or_migration_code(account):
