@@ -103,26 +103,39 @@ class Planner:
         return None
 
     def on_schedule(self, now: datetime) -> list[DraftPlan]:
-        """Drafts due at ``now`` for every open order: daily updates and vendor chases."""
+        """Drafts due at ``now`` for every open order: daily updates and vendor chases.
+
+        The open orders' drafts of the day are read in one query first, so that a poll
+        run again the same day (every few minutes under cron) skips the orders already
+        served without a query for each."""
         local = now.astimezone(self.zone)
         day = local.date()
         if not is_business_day(day, self.country) or local.hour < self.config.drafting.daily_update_hour:
             return []
         plans: list[DraftPlan] = []
-        orders = self.session.scalars(select(Order).where(Order.status.not_in(CLOSED_STATUSES)).order_by(Order.id))
+        orders = self.session.scalars(select(Order).where(Order.status.not_in(CLOSED_STATUSES)).order_by(Order.id)).all()
+        made = self._drafts_of_open_orders_on(day)
+        told = {order_id for order_id, kind, _ in made if kind in CUSTOMER_KINDS}
         for order in orders:
-            if order.status == "delayed" and not self._customer_heard_from_us_today(order, day):
+            if order.status == "delayed" and not self._customer_heard_from_us_on(order, day, told):
                 plans += self._customer_plan(order, "daily_update", day, "the order is late: daily status update")
             if self._vendor_chase_due(order, day):
-                plans += self._vendor_plan(order, "vendor_chase", day, "no confirmed date from the vendor")
+                plans += self._vendor_plan(order, "vendor_chase", day, "no confirmed date from the vendor", made)
         return plans
 
-    def _customer_heard_from_us_today(self, order: Order, day: date) -> bool:
+    def _drafts_of_open_orders_on(self, day: date) -> set[tuple[int, str, str]]:
+        """``(order id, kind, recipient)`` of the drafts made on ``day`` for open orders."""
+        open_orders = select(Order.id).where(Order.status.not_in(CLOSED_STATUSES))
+        rows = self.session.execute(  # IN, not a join: SQLite then walks the open orders, not every draft
+            select(Draft.order_id, Draft.kind, Draft.to_addr).where(Draft.order_id.in_(open_orders), Draft.day == day)
+        )
+        return {tuple(row) for row in rows}
+
+    def _customer_heard_from_us_on(self, order: Order, day: date, told: set[int]) -> bool:
+        """The rep wrote to the customer about ``order`` on ``day``, or a draft to them was made (``told``)."""
         if order.last_customer_update_at and self.local_day(order.last_customer_update_at) == day:
             return True
-        return self.session.scalar(
-            select(Draft.id).where(Draft.order_id == order.id, Draft.day == day, Draft.kind.in_(CUSTOMER_KINDS)).limit(1)
-        ) is not None
+        return order.id in told
 
     def _vendor_chase_due(self, order: Order, day: date) -> bool:
         if order.vendor_contact_id is None or order.vendor_eta_confirmed:
@@ -154,9 +167,10 @@ class Planner:
         thread = reply_to or self._thread_message(order, contact)
         return [self._plan(kind, order, contact, day, why, thread)]
 
-    def _vendor_plan(self, order: Order, kind: str, day: date, why: str) -> list[DraftPlan]:
+    def _vendor_plan(self, order: Order, kind: str, day: date, why: str, made: set[tuple[int, str, str]]) -> list[DraftPlan]:
+        """A draft to the order's vendor contact, unless ``made`` holds it already."""
         contact = self._contact_with_id(order.vendor_contact_id)
-        if contact is None:
+        if contact is None or (order.id, kind, contact.email) in made:
             return []
         return [self._plan(kind, order, contact, day, why, self._thread_message(order, contact))]
 
