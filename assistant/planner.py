@@ -11,7 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from assistant.config import Config
 from assistant.ledger import Counterpart, Directory, KnownRows, is_late
@@ -25,6 +25,19 @@ _THREAD_MESSAGE = (
     .where(Message.order_id == bindparam("order_id"), (Message.sender == bindparam("email")) | Message.recipients.like(bindparam("pattern")))
     .order_by(Message.sent_at.desc(), Message.id.desc())
     .limit(1)
+)
+
+# What the scheduled pass reads of each open order, with its vendor contact's address: rows,
+# not Order objects (a team's ledger can hold thousands of open orders, and cron polls every
+# few minutes); the Order is loaded only for a draft that is due.
+_vendor_contact = aliased(Contact)
+_OPEN_ORDERS = (
+    select(Order.id, Order.status, Order.promised, Order.vendor_eta_confirmed, Order.customer_contact_id, Order.vendor_contact_id,
+           Order.last_customer_update_at, Order.last_vendor_word_at, Order.last_vendor_chase_at,
+           _vendor_contact.email.label("vendor_email"))
+    .outerjoin(_vendor_contact, _vendor_contact.id == Order.vendor_contact_id)
+    .where(Order.status.not_in(CLOSED_STATUSES))
+    .order_by(Order.id)
 )
 
 CUSTOMER_KINDS = ("status_reply", "delay_notice", "daily_update", "confirmed_notice", "shipped_notice", "delivered_notice")
@@ -105,22 +118,22 @@ class Planner:
     def on_schedule(self, now: datetime) -> list[DraftPlan]:
         """Drafts due at ``now`` for every open order: daily updates and vendor chases.
 
-        The open orders' drafts of the day are read in one query first, so that a poll
-        run again the same day (every few minutes under cron) skips the orders already
-        served without a query for each."""
+        The open orders (as ``_OPEN_ORDERS`` rows) and their drafts of the day are read in
+        two queries, so that a poll run again the same day (every few minutes under cron)
+        skips the orders already served without a query for each."""
         local = now.astimezone(self.zone)
         day = local.date()
         if not is_business_day(day, self.country) or local.hour < self.config.drafting.daily_update_hour:
             return []
         plans: list[DraftPlan] = []
-        orders = self.session.scalars(select(Order).where(Order.status.not_in(CLOSED_STATUSES)).order_by(Order.id)).all()
+        orders = self.session.execute(_OPEN_ORDERS).all()
         made = self._drafts_of_open_orders_on(day)
         told = {order_id for order_id, kind, _ in made if kind in CUSTOMER_KINDS}
         for order in orders:
             if order.status == "delayed" and not self._customer_heard_from_us_on(order, day, told):
                 plans += self._customer_plan(order, "daily_update", day, "the order is late: daily status update")
-            if self._vendor_chase_due(order, day):
-                plans += self._vendor_plan(order, "vendor_chase", day, "no confirmed date from the vendor", made)
+            if (order.id, "vendor_chase", order.vendor_email) not in made and self._vendor_chase_due(order, day):
+                plans += self._vendor_plan(order, "vendor_chase", day, "no confirmed date from the vendor")
         return plans
 
     def _drafts_of_open_orders_on(self, day: date) -> set[tuple[int, str, str]]:
@@ -132,12 +145,14 @@ class Planner:
         return {tuple(row) for row in rows}
 
     def _customer_heard_from_us_on(self, order: Order, day: date, told: set[int]) -> bool:
-        """The rep wrote to the customer about ``order`` on ``day``, or a draft to them was made (``told``)."""
+        """The rep wrote to the customer about ``order`` (an ``_OPEN_ORDERS`` row) on ``day``, or a
+        draft to them was made (``told``)."""
         if order.last_customer_update_at and self.local_day(order.last_customer_update_at) == day:
             return True
         return order.id in told
 
     def _vendor_chase_due(self, order: Order, day: date) -> bool:
+        """The vendor has been silent too long about an order at risk (``order``: an ``_OPEN_ORDERS`` row)."""
         if order.vendor_contact_id is None or order.vendor_eta_confirmed:
             return False
         silence = self.config.drafting.vendor_silence_business_days
@@ -167,10 +182,9 @@ class Planner:
         thread = reply_to or self._thread_message(order, contact)
         return [self._plan(kind, order, contact, day, why, thread)]
 
-    def _vendor_plan(self, order: Order, kind: str, day: date, why: str, made: set[tuple[int, str, str]]) -> list[DraftPlan]:
-        """A draft to the order's vendor contact, unless ``made`` holds it already."""
+    def _vendor_plan(self, order: Order, kind: str, day: date, why: str) -> list[DraftPlan]:
         contact = self._contact_with_id(order.vendor_contact_id)
-        if contact is None or (order.id, kind, contact.email) in made:
+        if contact is None:
             return []
         return [self._plan(kind, order, contact, day, why, self._thread_message(order, contact))]
 
