@@ -151,7 +151,6 @@ class DraftWriter:
             created_at=now,
         )
         self.session.add(draft)
-        self.session.flush()
         return draft
 
 

@@ -637,9 +637,10 @@ class Poller:
                     return self._already_done(raw, parsed), []
                 try:
                     record = self._record(session, raw, parsed, sha, known)
-                    outcome, draft_ids = self._apply(session, ctx, item, record)
+                    outcome, drafts = self._apply(session, ctx, item, record)
                     self._advance(session, raw.mailbox, raw.folder, raw.uidvalidity, checkpoint)
                     session.flush()
+                    draft_ids = [d.id for d in drafts]
                 except (IntegrityError, DataError) as exc:
                     raise _Broken(f"the database refused its changes: {str(exc.orig).splitlines()[0]}") from None
         except (DatabaseError, MailboxError):
@@ -659,12 +660,12 @@ class Poller:
             return None
         return Outcome(raw.folder, raw.uid, parsed.message_id, "ignored", "already processed")
 
-    def _apply(self, session: Session, ctx: _Box, item: Incoming, record: Message) -> tuple[Outcome, list[int]]:
+    def _apply(self, session: Session, ctx: _Box, item: Incoming, record: Message) -> tuple[Outcome, list[Draft]]:
         """Apply the message to the ledger (one flush: its record, order, references and events are
-        written together), then plan and render the drafts it calls for."""
+        written together), then plan and render the drafts it calls for (added, not yet flushed)."""
         raw, parsed, box = item.raw, item.parsed, ctx.box
         outcome = Outcome(raw.folder, raw.uid, parsed.message_id, "ok", "")
-        draft_ids: list[int] = []
+        drafts: list[Draft] = []
         try:
             with session.no_autoflush:
                 order, x, counterpart, events = self._handle(session, ctx, item, record)
@@ -672,7 +673,7 @@ class Poller:
             planner = _lazy("Planner")(session, ctx.config, ctx.known_rows)
             plans = planner.after_message(order, record, x, counterpart, events, self.now)
             drafts = self._drafts(session, ctx, planner, plans)
-            outcome.drafts, draft_ids = [d.kind for d in drafts], [d.id for d in drafts]
+            outcome.drafts = [d.kind for d in drafts]
             outcome.order = order.reference if order else None
         except _Skipped as signal:
             record.status, record.reason = "skipped", signal.reason
@@ -682,7 +683,7 @@ class Poller:
             record.status, record.reason = "failed", signal.reason
             log.warning("%s/%s uid %s %s: failed: %s", box.name, raw.folder, raw.uid, parsed.message_id, signal.reason)
         outcome.status, outcome.reason = record.status, record.reason or ""
-        return outcome, draft_ids
+        return outcome, drafts
 
     def _record_failure(self, item: Incoming, sha: str, checkpoint: int, reason: str) -> Outcome:
         """Record the message as failed in a fresh transaction (its partial changes were rolled back)."""
@@ -772,11 +773,12 @@ class Poller:
         return session.execute(_EARLIER_COPY[bool(parsed.message_id)], params).first()
 
     def _drafts(self, session: Session, ctx: _Box, planner: Planner, plans: list[DraftPlan]) -> list[Draft]:
-        """Render and store the drafts planned, except those already made (same key) or answered."""
-        made = []
+        """Render the drafts planned and add them to the session (flushed with the rest of the
+        transaction), except those already made (same key) or answered."""
+        made: list[Draft] = []
         writer = None
         for plan in plans:
-            if session.scalar(_DRAFT_WITH_KEY, {"key": plan.key}) is not None:
+            if any(d.key == plan.key for d in made) or session.scalar(_DRAFT_WITH_KEY, {"key": plan.key}) is not None:
                 continue
             order = session.get(Order, plan.order_id) if plan.order_id else None
             thread = (planner.threads.get(plan.reply_to_id) or session.get(Message, plan.reply_to_id)) if plan.reply_to_id else None
@@ -805,7 +807,9 @@ class Poller:
     def scheduled(self, imap: MailboxSession, ctx: _Box, drafts_folder: str) -> None:
         with self._ledger() as session:
             planner = _lazy("Planner")(session, ctx.config)
-            draft_ids = [d.id for d in self._drafts(session, ctx, planner, planner.on_schedule(self.now))]
+            drafts = self._drafts(session, ctx, planner, planner.on_schedule(self.now))
+            session.flush()
+            draft_ids = [d.id for d in drafts]
         if draft_ids:
             faults.crash_point("committed")
         self.append(imap, drafts_folder, draft_ids, search=False)
