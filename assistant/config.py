@@ -157,6 +157,7 @@ class Drafting:
     daily_update_hour: int = 9
     vendor_silence_business_days: int = 1
     unconfirmed_horizon_business_days: int = 3
+    reply_window_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,7 @@ _MAILBOX = (
     "token_endpoint", "auth_endpoint", "token_command", "token_cache", "password_keyring", "rep", "templates_dir",
 )
 _PARTIES = ("domains", "names", "languages")
-_DRAFTS = ("templates_dir", "daily_update_hour", "vendor_silence_business_days", "unconfirmed_horizon_business_days")
+_DRAFTS = ("templates_dir", "daily_update_hour", "vendor_silence_business_days", "unconfirmed_horizon_business_days", "reply_window_days")
 _SUMMARY = (
     "to", "from", "weekday", "hour", "delivery", "mailbox", "folder", "host", "port", "tls", "username",
     "password_env", "password_command", "timeout", "allow_insecure", "horizon_business_days", "vendor_silence_business_days",
@@ -547,6 +548,7 @@ def _drafting(t: _Table, base: Path) -> Drafting:
         daily_update_hour=t.int("daily_update_hour", 9, 0, 23),
         vendor_silence_business_days=t.int("vendor_silence_business_days", 1, 1, 30),
         unconfirmed_horizon_business_days=t.int("unconfirmed_horizon_business_days", 3, 0, 30),
+        reply_window_days=t.int("reply_window_days", 14, 1, 36500),
     )
 
 

@@ -7,7 +7,7 @@ brings it back that day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
@@ -84,8 +84,10 @@ class Planner:
     def after_message(
         self, order: Order | None, record: Message, x: Extraction, counterpart: Counterpart, events: list[OrderEvent], now: datetime
     ) -> list[DraftPlan]:
-        """Drafts due because of this message."""
-        if record.role == "rep":
+        """Drafts due because of this message: none for the rep's own mail, nor for mail older
+        than ``reply_window_days`` (its moment has passed: a first run over years of mail
+        brings the ledger and its history up to date, not a Drafts folder of old answers)."""
+        if record.role == "rep" or self._past_reply_window(record, now):
             return []
         day = self.local_day(now)
         if counterpart.kind == "customer":
@@ -98,6 +100,9 @@ class Planner:
             return []
         kind = self._customer_notice_for(order, x, events)
         return self._customer_plan(order, kind, day, f"the vendor's mail: {x.event}") if kind else []
+
+    def _past_reply_window(self, record: Message, now: datetime) -> bool:
+        return record.sent_at is not None and now - record.sent_at > timedelta(days=self.config.drafting.reply_window_days)
 
     def _customer_notice_for(self, order: Order, x: Extraction, events: list[OrderEvent]) -> str | None:
         """The notice the customer needs after a vendor message, if it brought news."""

@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/backfill.py --sizes 10000 50000 --idle-sizes 1000 50000
     .venv/bin/python bench/backfill.py --quick          # small sizes, for development
+    .venv/bin/python bench/backfill.py --sizes 50000 --idle-sizes 50000 --reply-window-days 36500
+                                                        # drafts for every message, however old
 
 For each size it generates a mailbox (bench/mailgen.py), loads it into a throwaway
 Dovecot (IMAP MULTIAPPEND over one connection) and measures, in the same run:
@@ -162,11 +164,14 @@ print(n)
 """
 
 
-def bench_size(server: Dovecot, n: int, idle_runs: int, backfill: bool) -> dict:
+def bench_size(server: Dovecot, n: int, idle_runs: int, backfill: bool, reply_window_days: int | None = None) -> dict:
     user = f"bench{n}"
     password = server.add_user(user)
     home = Path(tempfile.mkdtemp(prefix=f"napgi-bench-{n}-"))
-    (home / "config.toml").write_text(CONFIG.format(db=home / "ledger.db", home=home, port=server.port, user=user))
+    config = CONFIG.format(db=home / "ledger.db", home=home, port=server.port, user=user)
+    if reply_window_days is not None:
+        config += f"\n[drafts]\nreply_window_days = {reply_window_days}\n"
+    (home / "config.toml").write_text(config)
     env = {**os.environ, "BENCH_IMAP_PASSWORD": password, "ASSISTANT_CONFIG": str(home / "config.toml")}
     row: dict = {"n": n, "load_s": load(server, user, password, n)}
     poll = [sys.executable, "-m", "assistant", "poll", "-q", "--now", NOW]
@@ -259,6 +264,8 @@ def main() -> None:
     ap.add_argument("--extract-n", type=int, default=3000)
     ap.add_argument("--dateparser-n", type=int, default=150)
     ap.add_argument("--quick", action="store_true", help="small sizes, for development")
+    ap.add_argument("--reply-window-days", type=int, help="[drafts] reply_window_days (default: the product's, 14 days); "
+                    "36500 answers every message, however old")
     ap.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
     args = ap.parse_args()
     if args.quick:
@@ -267,7 +274,7 @@ def main() -> None:
     rows = []
     with Dovecot() as server:
         for n in sizes:
-            row = bench_size(server, n, args.idle_runs, backfill=n in args.sizes)
+            row = bench_size(server, n, args.idle_runs, backfill=n in args.sizes, reply_window_days=args.reply_window_days)
             rows.append(row)
             print(f"{n}: {row}", file=sys.stderr, flush=True)
     ex = bench_extraction(args.extract_n, args.dateparser_n)
@@ -289,9 +296,10 @@ def write_doc(rows: list[dict], ex: dict, text: str, args) -> None:
     largest = by_n[max(args.sizes)]
     detail = "\n".join(f"- {r['n']:,} messages: {r['orders']:,} orders, {r['drafts']:,} drafts, statuses {r['statuses']}; "
                        f"loading into Dovecot took {r['load_s']:.0f} s" for r in rows)
+    window = f" --reply-window-days {args.reply_window_days}" if args.reply_window_days is not None else ""
     block = f"""Measured {date.today().isoformat()} on {machine()}, in one run of:
 
-    .venv/bin/python bench/backfill.py --sizes {' '.join(map(str, args.sizes))} --idle-sizes {' '.join(map(str, args.idle_sizes))} --write
+    .venv/bin/python bench/backfill.py --sizes {' '.join(map(str, args.sizes))} --idle-sizes {' '.join(map(str, args.idle_sizes))}{window} --write
 
 {text}
 

@@ -145,6 +145,17 @@ def test_user_templates_are_searched_first(config, tmp_path):
     assert rendered.body == "박정훈 팀장님, 지연되어 죄송합니다. 예상일 12월 14일(월).\n"
 
 
+def test_the_reply_window_is_checked_when_the_config_is_read(tmp_path):
+    from assistant.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(database=f"sqlite:///{tmp_path / 'a.db'}", port=143, user="rep") + "\n[drafts]\nreply_window_days = 0\n")
+    with pytest.raises(ConfigError, match=r"drafts\.reply_window_days.*from 1 to 36500"):
+        load_config(path)
+    path.write_text(path.read_text().replace("reply_window_days = 0", "reply_window_days = 60"))
+    assert load_config(path).drafting.reply_window_days == 60
+
+
 def test_names_and_days():
     assert greeting_name("박정훈 팀장", "x", "ko") == "박정훈 팀장님"
     assert greeting_name("이성호", "x", "ko") == "이성호 님"

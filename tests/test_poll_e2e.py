@@ -128,6 +128,17 @@ def test_mail_dated_after_now_waits_for_a_later_run(account):
     assert rows["PO-2026-0412"]["vendor_eta"] == "2026-12-14"
 
 
+def test_mail_older_than_the_reply_window_updates_the_ledger_but_gets_no_draft(account):
+    """A first run reads old mail: three weeks after the demo mail (a Sunday, so nothing is
+    scheduled either) the orders are brought up to date and no draft answers old news."""
+    load_demo(account)
+    done = account.assistant("poll", "--now", "2026-12-20T10:00:00+09:00")
+    assert "6 messages: 6 applied" in done.stdout
+    assert drafts_in_folder(account) == []
+    rows = {r["reference"]: r for r in map(json.loads, account.assistant("orders", "--json", "--now", NOW).stdout.splitlines())}
+    assert (rows["PO-2026-0412"]["status"], rows["PO-2026-0412"]["vendor_eta"]) == ("delayed", "2026-12-14")
+
+
 def test_the_same_poll_on_postgresql(account, postgres):
     url = postgres.create_database("e2e_poll")
     account.config.write_text(account.config.read_text().replace(f"sqlite:///{account.home / 'assistant.db'}", url))
