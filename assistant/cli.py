@@ -133,6 +133,8 @@ def poll(obj: Context, now_text: str | None, quiet: bool) -> None:
             f"{len(report.outcomes)} messages: {report.count('ok')} applied, {report.count('unmatched')} unmatched, "
             f"{report.count('ignored')} ignored, {report.count('skipped')} skipped, {report.count('failed')} failed; "
             f"{report.drafts_appended} drafts written"
+            + (f" ({report.past_reply_window()} applied messages were older than the {config.drafting.reply_window_days}-day"
+               " reply window: no draft)" if report.past_reply_window() else "")
             + (f"; {report.deferred} dated after --now left for later" if report.deferred else "")
             + (f"; {report.left_for_later} left for the next run (deadline)" if report.left_for_later else "")
             + (f"; {report.reconnects} reconnects" if report.reconnects else "")

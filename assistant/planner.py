@@ -87,7 +87,7 @@ class Planner:
         """Drafts due because of this message: none for the rep's own mail, nor for mail older
         than ``reply_window_days`` (its moment has passed: a first run over years of mail
         brings the ledger and its history up to date, not a Drafts folder of old answers)."""
-        if record.role == "rep" or self._past_reply_window(record, now):
+        if record.role == "rep" or self.past_reply_window(record, now):
             return []
         day = self.local_day(now)
         if counterpart.kind == "customer":
@@ -101,7 +101,8 @@ class Planner:
         kind = self._customer_notice_for(order, x, events)
         return self._customer_plan(order, kind, day, f"the vendor's mail: {x.event}") if kind else []
 
-    def _past_reply_window(self, record: Message, now: datetime) -> bool:
+    def past_reply_window(self, record: Message, now: datetime) -> bool:
+        """The message is older than ``reply_window_days``: it calls for no draft."""
         return record.sent_at is not None and now - record.sent_at > timedelta(days=self.config.drafting.reply_window_days)
 
     def _customer_notice_for(self, order: Order, x: Extraction, events: list[OrderEvent]) -> str | None:

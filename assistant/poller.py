@@ -164,6 +164,7 @@ class Outcome:
     reason: str
     order: str | None = None
     drafts: list[str] = field(default_factory=list)
+    past_reply_window: bool = False  # applied, but too old to call for a draft
 
 
 @dataclass
@@ -180,6 +181,9 @@ class PollReport:
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    def past_reply_window(self) -> int:
+        return sum(1 for o in self.outcomes if o.past_reply_window)
 
 
 @dataclass
@@ -674,6 +678,7 @@ class Poller:
             plans = planner.after_message(order, record, x, counterpart, events, self.now)
             drafts = self._drafts(session, ctx, planner, plans)
             outcome.drafts = [d.kind for d in drafts]
+            outcome.past_reply_window = record.role != "rep" and planner.past_reply_window(record, self.now)
             outcome.order = order.reference if order else None
         except _Skipped as signal:
             record.status, record.reason = "skipped", signal.reason

@@ -134,6 +134,7 @@ def test_mail_older_than_the_reply_window_updates_the_ledger_but_gets_no_draft(a
     load_demo(account)
     done = account.assistant("poll", "--now", "2026-12-20T10:00:00+09:00")
     assert "6 messages: 6 applied" in done.stdout
+    assert "0 drafts written (4 applied messages were older than the 14-day reply window: no draft)" in done.stdout
     assert drafts_in_folder(account) == []
     rows = {r["reference"]: r for r in map(json.loads, account.assistant("orders", "--json", "--now", NOW).stdout.splitlines())}
     assert (rows["PO-2026-0412"]["status"], rows["PO-2026-0412"]["vendor_eta"]) == ("delayed", "2026-12-14")
