@@ -129,12 +129,13 @@ def poll(obj: Context, now_text: str | None, quiet: bool) -> None:
     finally:
         lock.release()
     if not quiet or report.errors:
+        too_old = report.past_reply_window()
         click.echo(
             f"{len(report.outcomes)} messages: {report.count('ok')} applied, {report.count('unmatched')} unmatched, "
             f"{report.count('ignored')} ignored, {report.count('skipped')} skipped, {report.count('failed')} failed; "
             f"{report.drafts_appended} drafts written"
-            + (f" ({report.past_reply_window()} applied messages were older than the {config.drafting.reply_window_days}-day"
-               " reply window: no draft)" if report.past_reply_window() else "")
+            + (f" ({too_old} applied messages were older than the {config.drafting.reply_window_days}-day"
+               " reply window: no draft)" if too_old else "")
             + (f"; {report.deferred} dated after --now left for later" if report.deferred else "")
             + (f"; {report.left_for_later} left for the next run (deadline)" if report.left_for_later else "")
             + (f"; {report.reconnects} reconnects" if report.reconnects else "")

@@ -30,13 +30,14 @@ _THREAD_MESSAGE = (
 # What the scheduled pass reads of each open order, with its vendor contact's address: rows,
 # not Order objects (a team's ledger can hold thousands of open orders, and cron polls every
 # few minutes); the Order is loaded only for a draft that is due.
+_IS_OPEN = Order.status.not_in(CLOSED_STATUSES)
 _vendor_contact = aliased(Contact)
 _OPEN_ORDERS = (
     select(Order.id, Order.status, Order.promised, Order.vendor_eta_confirmed, Order.customer_contact_id, Order.vendor_contact_id,
            Order.last_customer_update_at, Order.last_vendor_word_at, Order.last_vendor_chase_at,
            _vendor_contact.email.label("vendor_email"))
     .outerjoin(_vendor_contact, _vendor_contact.id == Order.vendor_contact_id)
-    .where(Order.status.not_in(CLOSED_STATUSES))
+    .where(_IS_OPEN)
     .order_by(Order.id)
 )
 
@@ -144,7 +145,7 @@ class Planner:
 
     def _drafts_of_open_orders_on(self, day: date) -> set[tuple[int, str, str]]:
         """``(order id, kind, recipient)`` of the drafts made on ``day`` for open orders."""
-        open_orders = select(Order.id).where(Order.status.not_in(CLOSED_STATUSES))
+        open_orders = select(Order.id).where(_IS_OPEN)
         rows = self.session.execute(  # IN, not a join: SQLite then walks the open orders, not every draft
             select(Draft.order_id, Draft.kind, Draft.to_addr).where(Draft.order_id.in_(open_orders), Draft.day == day)
         )

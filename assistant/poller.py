@@ -472,13 +472,8 @@ class Poller:
         for Dovecot to store them). One batch is in flight at a time; its error is raised
         at the next batch or at the end, and its drafts stay pending for ``append_pending``.
         Without a second connection (the server refuses one) the batches go out here."""
-        if not backlog:
-            yield lambda ids: self.append(imap, drafts_folder, ids, search=False)
-            return
-        try:
-            second = MailboxSession(box, box.resolve_password())
-        except MailboxError as exc:
-            log.warning("%s: drafts are appended between messages (no second connection: %s)", box.name, exc)
+        second = self._second_connection(box) if backlog else None
+        if second is None:
             yield lambda ids: self.append(imap, drafts_folder, ids, search=False)
             return
         with second, ThreadPoolExecutor(1, thread_name_prefix=f"{box.name}-drafts") as thread:
@@ -492,6 +487,13 @@ class Poller:
 
             yield append
             append([])
+
+    def _second_connection(self, box: Mailbox) -> MailboxSession | None:
+        try:
+            return MailboxSession(box, box.resolve_password())
+        except MailboxError as exc:
+            log.warning("%s: drafts are appended between messages (no second connection: %s)", box.name, exc)
+            return None
 
     def _fetch_window(self, imap: MailboxSession, ctx: _Box, f: _Folder, use_pool: bool) -> None:
         """Fetch the folder's next window (retries queued first) and start parsing and extracting it."""
